@@ -1,0 +1,46 @@
+"""Tunables in one place. Settings (TOML) override the user-facing ones; these are the defaults and hard limits."""
+
+from __future__ import annotations
+
+# Requests
+MAX_PROMPT_CHARS = 4_000_000  # ~1M tokens; beyond this no model can take it and we refuse before tokenizing
+DEFAULT_MAX_TOKENS = 512
+
+# Resilience defaults (see settings.ResilienceSettings)
+DEFAULT_DEADLINE_S = 60.0
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+DEFAULT_READ_TIMEOUT_S = 60.0
+DEFAULT_MAX_ATTEMPTS = 4
+DEFAULT_BACKOFF_BASE_S = 0.25
+DEFAULT_BACKOFF_MAX_S = 8.0
+
+# Circuit breaker defaults
+BREAKER_WINDOW = 20  # calls in the sliding window
+BREAKER_MIN_CALLS = 5
+BREAKER_FAILURE_RATE = 0.5
+BREAKER_SLOW_CALL_S = 30.0
+BREAKER_SLOW_RATE = 0.8
+BREAKER_OPEN_S = 30.0
+BREAKER_OPEN_JITTER = 0.1  # open duration is multiplied by 1 + U(0, jitter)
+BREAKER_HALF_OPEN_PROBES = 2
+
+# Routing
+ROUTE_FALLBACKS = 3  # fallbacks after the first choice
+ROUTE_RESCORE_S = 1.0  # balanced/speed scores use live metrics; recomputed at most this often
+
+# Metrics windows, seconds
+WINDOWS = {"1m": 60.0, "15m": 900.0, "24h": 86_400.0}
+
+# HTTP pool (shared httpx.AsyncClient)
+POOL_MAX_CONNECTIONS = 100
+POOL_MAX_KEEPALIVE = 50
+
+# Token estimate used before tiktoken is wired in: chars per token, and per-message overhead
+CHARS_PER_TOKEN = 4.0
+MESSAGE_OVERHEAD_TOKENS = 4
+
+# OpenRouter
+OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
+APP_TITLE = "AutoDevAI"
+APP_URL = "https://github.com/autodevai/autodevai"
+FREE_MODEL_RPM = 20

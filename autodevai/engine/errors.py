@@ -1,0 +1,281 @@
+"""The one typed error hierarchy of the engine.
+
+Every error a user can meet says what happened and what to do next. Messages never contain secrets:
+providers redact before raising, and ``EngineError.__str__`` passes through ``redact`` once more.
+
+    EngineError
+    ├── ConfigError                 bad settings value / file ("did you mean ...")
+    ├── InvalidRequest              the caller's request is unusable (empty prompt, unknown model, ...)
+    ├── ProviderError(provider, retryable, status)
+    │   ├── ProviderUnavailable     5xx, 502 upstream failed, 503 no provider, connection refused/reset  (retryable)
+    │   ├── ProviderTimeout         connect/read timeout, 408                                            (retryable)
+    │   ├── RateLimited(retry_after) 429                                                                 (retryable)
+    │   ├── MalformedResponse       the body is not the JSON shape the API promises                      (retryable)
+    │   ├── StreamInterrupted       the stream ended before its final chunk / an error chunk arrived     (retryable)
+    │   ├── AuthRejected            401                                                                  (final)
+    │   ├── PaymentRequired         402 out of credits                                                   (final)
+    │   ├── ContentFiltered         403 moderation                                                       (final)
+    │   └── BadRequest              400 and other 4xx                                                    (final)
+    ├── CircuitOpen(until)          the breaker for (provider, model) is open
+    ├── BudgetExceeded(left)        the request's worst-case cost does not fit what is left of a cap
+    ├── ContextTooLong              messages + max_tokens do not fit any allowed model's window
+    ├── NoRouteAvailable(attempts)  every candidate was tried or excluded; ``attempts`` says what happened
+    ├── DeadlineExceeded            the request's overall deadline passed
+    ├── Cancelled                   the caller cancelled the request
+    └── StorageError(environment)   the store failed: ``environment=True`` for disk full / read-only (tell the
+                                    user), ``False`` for a bug (crash report)
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "Attempt",
+    "AuthRejected",
+    "BadRequest",
+    "BudgetExceeded",
+    "Cancelled",
+    "CircuitOpen",
+    "ConfigError",
+    "ContentFiltered",
+    "ContextTooLong",
+    "DeadlineExceeded",
+    "EngineError",
+    "InvalidRequest",
+    "MalformedResponse",
+    "NoRouteAvailable",
+    "PaymentRequired",
+    "ProviderError",
+    "ProviderTimeout",
+    "ProviderUnavailable",
+    "RateLimited",
+    "StorageError",
+    "StreamInterrupted",
+    "error_class",
+    "redact",
+]
+
+# Key-shaped strings: OpenRouter (sk-or-v1-...), OpenAI (sk-..., sk-proj-...), generic bearer tokens.
+_KEY_RE = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|(?<=Bearer )[A-Za-z0-9_\-\.=]{8,})")
+_KNOWN_SECRETS: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret so that ``redact`` removes it wherever it appears, whatever its shape."""
+    if value and len(value) >= 4:
+        _KNOWN_SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every known secret and every key-shaped string replaced by ``[REDACTED]``."""
+    for secret in _KNOWN_SECRETS:
+        if secret in text:
+            text = text.replace(secret, "[REDACTED]")
+    return _KEY_RE.sub("[REDACTED]", text)
+
+
+class EngineError(Exception):
+    """Root of every error the engine raises on purpose. ``hint`` says what the user can do."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(redact(message))
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        text = redact(self.message)
+        return f"{text} — {self.hint}" if self.hint else text
+
+
+class ConfigError(EngineError):
+    """A settings value or file is invalid. ``field`` names the offending key when known."""
+
+    hint = "fix the value in the config file or with `autodevai config set`"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        valid: Iterable[str] = (),
+        hint: str | None = None,
+    ) -> None:
+        suggestion = ""
+        if field is not None:
+            close = difflib.get_close_matches(field.rsplit(".", 1)[-1], list(valid), n=1)
+            if close:
+                suggestion = f" (did you mean {close[0]!r}?)"
+        super().__init__(message + suggestion, hint=hint)
+        self.field = field
+
+
+class InvalidRequest(EngineError):
+    """The request cannot be sent as it is (empty or huge prompt, unknown model, bad parameter)."""
+
+    hint = "change the request and try again"
+
+
+class ProviderError(EngineError):
+    """An upstream provider failed. ``retryable`` says whether another try (or model) may succeed."""
+
+    retryable: bool = True
+    status: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        model: str | None = None,
+        status: int | None = None,
+        retryable: bool | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.provider = provider
+        self.model = model
+        if status is not None:
+            self.status = status
+        if retryable is not None:
+            self.retryable = retryable
+
+
+class ProviderUnavailable(ProviderError):
+    hint = "the provider or model is down; another model will be tried, or try again later"
+
+
+class ProviderTimeout(ProviderError):
+    hint = "the provider did not answer in time; try again or raise the timeout"
+
+
+class RateLimited(ProviderError):
+    """HTTP 429. ``retry_after`` (seconds) comes from the ``Retry-After`` header when the provider sent one."""
+
+    hint = "slow down or wait; the engine waits for Retry-After when it fits the deadline"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class MalformedResponse(ProviderError):
+    hint = "the provider sent a response that is not valid; another model will be tried"
+
+
+class StreamInterrupted(ProviderError):
+    """The stream broke: cut before its final chunk, or an error chunk arrived mid-stream."""
+
+    hint = "the partial answer is kept; try again"
+
+    def __init__(self, message: str, *, partial: str = "", **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.partial = partial
+
+
+class AuthRejected(ProviderError):
+    retryable = False
+    hint = "the API key was rejected: set a valid key with `autodevai config key PROVIDER` or the env var"
+
+
+class PaymentRequired(ProviderError):
+    retryable = False
+    hint = "the account is out of credits: add credits at the provider or use another provider"
+
+
+class ContentFiltered(ProviderError):
+    retryable = False
+    hint = "the provider's moderation refused the input; rephrase it or use another vendor"
+
+
+class BadRequest(ProviderError):
+    retryable = False
+    hint = "the provider refused the request's parameters; check the model id and parameters"
+
+
+class CircuitOpen(EngineError):
+    """The breaker of ``(provider, model)`` is open until ``until`` (engine clock seconds)."""
+
+    hint = "the model failed repeatedly; it is skipped until its breaker half-opens"
+
+    def __init__(self, message: str, *, provider: str, model: str, until: float) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.model = model
+        self.until = until
+
+
+class BudgetExceeded(EngineError):
+    """The worst-case cost of the request does not fit the cap named ``cap``; ``left`` USD remain in it."""
+
+    hint = "raise the cap with `autodevai config set budget.<cap>_usd N`, lower max_tokens, or pick a cheaper model"
+
+    def __init__(self, message: str, *, cap: str, left: float, needed: float) -> None:
+        super().__init__(message)
+        self.cap = cap
+        self.left = left
+        self.needed = needed
+
+
+class ContextTooLong(EngineError):
+    hint = "shorten the prompt, lower max_tokens, or choose a model with a larger context window"
+
+    def __init__(self, message: str, *, tokens: int, limit: int) -> None:
+        super().__init__(message)
+        self.tokens = tokens
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try of one model, as reported in ``NoRouteAvailable`` and in a response's route explanation."""
+
+    provider: str
+    model: str
+    outcome: str  # "ok" or an error class name such as "ProviderUnavailable"
+    detail: str = ""
+    latency_ms: float = 0.0
+
+
+class NoRouteAvailable(EngineError):
+    hint = "every candidate model failed or was excluded; see the attempts, check `autodevai status`"
+
+    def __init__(self, message: str, *, attempts: Sequence[Attempt] = ()) -> None:
+        lines = [message] + [f"  {a.provider}/{a.model}: {a.outcome} {a.detail}".rstrip() for a in attempts]
+        super().__init__("\n".join(lines))
+        self.attempts = tuple(attempts)
+
+
+class DeadlineExceeded(EngineError):
+    hint = "the request ran out of its overall deadline; raise `resilience.deadline_s` or try again"
+
+
+class Cancelled(EngineError):
+    hint = "the request was cancelled; nothing was charged beyond what the provider reported"
+
+
+class StorageError(EngineError):
+    """The store failed. ``environment`` is True when the machine is at fault (disk full, read-only)."""
+
+    def __init__(self, message: str, *, environment: bool) -> None:
+        hint = (
+            "free disk space or fix the data directory's permissions"
+            if environment
+            else "this is a bug in AutoDevAI; please report it"
+        )
+        super().__init__(message, hint=hint)
+        self.environment = environment
+
+
+def error_class(exc: BaseException) -> str:
+    """The name under which metrics and the store count an error (its class name)."""
+    return type(exc).__name__

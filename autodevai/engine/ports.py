@@ -1,0 +1,123 @@
+"""The small protocols the engine depends on. Concrete classes live in providers/, adapters/ and compose.py."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from autodevai.engine.types import Completion, ModelInfo, ProviderCall, StreamEvent
+
+__all__ = ["Clock", "Provider", "RequestRecord", "SecretStore", "Store", "SystemClock"]
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One upstream (an OpenAI-compatible server). Raises only ``ProviderError`` subclasses."""
+
+    name: str
+
+    async def chat(self, call: ProviderCall, *, timeout_s: float) -> Completion: ...
+
+    def stream(self, call: ProviderCall, *, timeout_s: float) -> AsyncIterator[StreamEvent]:
+        """Yield text deltas, then exactly one event carrying the final ``Completion``."""
+        ...
+
+    async def list_models(self) -> list[ModelInfo]: ...
+
+    async def key_info(self) -> Mapping[str, Any] | None:
+        """OpenRouter's ``GET /key`` data (limit, usage, ...) or None where the server has no such endpoint."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class SecretStore(Protocol):
+    """API keys by provider name: the OS keyring first, then environment variables. Never logs a value."""
+
+    def get(self, provider: str, env_var: str | None = None) -> str | None: ...
+
+    def set(self, provider: str, secret: str) -> None: ...
+
+    def delete(self, provider: str) -> None: ...
+
+    def describe(self) -> str:
+        """Which backend holds keys (e.g. "SecretService keyring", "environment only: no keyring")."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One finished request (success or failure) as the store keeps it."""
+
+    id: str
+    ts: float  # wall clock, epoch seconds
+    provider: str
+    model: str
+    preference: str
+    status: str  # "ok" or the error class name
+    latency_ms: float
+    ttft_ms: float | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    prompt: str = ""  # redacted before storing
+    answer: str = ""
+    attempts: Sequence[Mapping[str, Any]] = field(default=())
+    task_class: str | None = None
+    stream: bool = False
+
+
+class Store(Protocol):
+    """Durable storage. Writes run off the event loop; ``record_request`` returns once the row is committed."""
+
+    async def record_request(self, rec: RequestRecord) -> None: ...
+
+    async def recent_requests(self, limit: int = 50, query: str | None = None) -> list[RequestRecord]: ...
+
+    async def spent_since(self, since_ts: float) -> float:
+        """USD spent by requests finished at or after ``since_ts`` (wall clock)."""
+        ...
+
+    async def append_audit(self, event: str, payload: Mapping[str, Any]) -> None: ...
+
+    async def verify_audit(self) -> int:
+        """Check the audit log's hash chain; return the number of entries; raise ``StorageError`` if broken."""
+        ...
+
+    async def load_catalog(self) -> list[dict[str, Any]] | None: ...
+
+    async def save_catalog(self, models: list[dict[str, Any]]) -> None: ...
+
+    async def load_calibration(self) -> dict[str, float]: ...
+
+    async def integrity_check(self) -> str: ...
+
+    async def close(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Monotonic seconds."""
+        ...
+
+    def wall(self) -> float:
+        """Epoch seconds."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock. Tests inject a fake one instead of patching ``time``."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)

@@ -1,0 +1,217 @@
+"""Settings: one pydantic model, read from and written to TOML, updated by validated partial patches.
+
+Keys never live here: a provider names the env var or keyring entry that holds its key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from autodevai.engine import constants as C
+from autodevai.engine.errors import ConfigError
+from autodevai.engine.types import Preference
+
+__all__ = [
+    "BreakerSettings",
+    "BudgetSettings",
+    "ProviderSettings",
+    "ResilienceSettings",
+    "RoutingSettings",
+    "Settings",
+    "apply_patch",
+    "load_settings",
+    "parse_settings",
+    "settings_to_toml",
+]
+
+_Strict = ConfigDict(extra="forbid", validate_assignment=True)
+NonNeg = Annotated[float, Field(ge=0)]
+
+
+class ProviderSettings(BaseModel):
+    model_config = _Strict
+
+    name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+    kind: Literal["openrouter", "openai"] = "openai"
+    base_url: Annotated[str, Field(pattern=r"^https?://")]
+    api_key_env: str | None = None  # env var holding the key when the keyring has none
+    enabled: bool = True
+    models: list[str] = Field(default_factory=list)  # restrict to these ids (empty = all the server lists)
+    rpm: Annotated[int, Field(ge=1)] | None = None  # requests per minute for this provider
+    tpm: Annotated[int, Field(ge=1)] | None = None  # tokens per minute
+    attribution: bool = True  # OpenRouter HTTP-Referer / X-Title headers
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+
+class Weights(BaseModel):
+    model_config = _Strict
+
+    price: NonNeg = 0.35
+    quality: NonNeg = 0.35
+    latency: NonNeg = 0.2
+    success: NonNeg = 0.1
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> Weights:
+        if self.price + self.quality + self.latency + self.success <= 0:
+            raise ValueError("at least one routing weight must be positive")
+        return self
+
+
+class RoutingSettings(BaseModel):
+    model_config = _Strict
+
+    default_preference: Preference = Preference.BALANCED
+    weights: Weights = Field(default_factory=Weights)
+    min_quality: Annotated[float, Field(ge=0, le=1)] = 0.0
+    fallbacks: Annotated[int, Field(ge=0, le=10)] = C.ROUTE_FALLBACKS
+    allow_free: bool = True  # allow ":free" models (20 requests/min on OpenRouter)
+    # explicit fallback chains: model id -> models to try after it, in order
+    chains: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class BudgetSettings(BaseModel):
+    model_config = _Strict
+
+    daily_usd: NonNeg | None = None
+    monthly_usd: NonNeg | None = None
+    total_usd: NonNeg | None = None
+    per_request_usd: NonNeg | None = None
+
+
+class BreakerSettings(BaseModel):
+    model_config = _Strict
+
+    window: Annotated[int, Field(ge=1, le=1000)] = C.BREAKER_WINDOW
+    min_calls: Annotated[int, Field(ge=1)] = C.BREAKER_MIN_CALLS
+    failure_rate: Annotated[float, Field(gt=0, le=1)] = C.BREAKER_FAILURE_RATE
+    slow_call_s: Annotated[float, Field(gt=0)] = C.BREAKER_SLOW_CALL_S
+    slow_rate: Annotated[float, Field(gt=0, le=1)] = C.BREAKER_SLOW_RATE
+    open_s: Annotated[float, Field(gt=0)] = C.BREAKER_OPEN_S
+    open_jitter: Annotated[float, Field(ge=0, le=1)] = C.BREAKER_OPEN_JITTER
+    half_open_probes: Annotated[int, Field(ge=1)] = C.BREAKER_HALF_OPEN_PROBES
+
+
+class ResilienceSettings(BaseModel):
+    model_config = _Strict
+
+    deadline_s: Annotated[float, Field(gt=0, le=3600)] = C.DEFAULT_DEADLINE_S
+    connect_timeout_s: Annotated[float, Field(gt=0)] = C.DEFAULT_CONNECT_TIMEOUT_S
+    read_timeout_s: Annotated[float, Field(gt=0)] = C.DEFAULT_READ_TIMEOUT_S
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = C.DEFAULT_MAX_ATTEMPTS
+    retries_per_model: Annotated[int, Field(ge=0, le=10)] = 1
+    backoff_base_s: Annotated[float, Field(ge=0)] = C.DEFAULT_BACKOFF_BASE_S
+    backoff_max_s: Annotated[float, Field(ge=0)] = C.DEFAULT_BACKOFF_MAX_S
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+
+
+class Settings(BaseModel):
+    model_config = _Strict
+
+    providers: list[ProviderSettings] = Field(default_factory=list)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    quality_overrides: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_provider_names(self) -> Settings:
+        names = [p.name for p in self.providers]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"provider names must be unique; repeated: {', '.join(sorted(dupes))}")
+        return self
+
+    def provider(self, name: str) -> ProviderSettings | None:
+        return next((p for p in self.providers if p.name == name), None)
+
+
+def _config_error(exc: ValidationError, source: str) -> ConfigError:
+    """Turn pydantic's errors into one readable ConfigError naming the first bad field."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    lines = [f"{source}: invalid settings"]
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"  {where}: {err['msg']}")
+    valid: list[str] = []
+    if first["type"] == "extra_forbidden":
+        valid = _valid_keys(first["loc"][:-1])
+    return ConfigError("\n".join(lines), field=loc, valid=valid)
+
+
+def _valid_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def parse_settings(data: Mapping[str, Any], source: str = "settings") -> Settings:
+    """Validate a mapping into ``Settings``; raise ``ConfigError`` with a readable message."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc, source) from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read TOML settings from ``path``; a missing file gives the defaults. Raises ``ConfigError``."""
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse_settings(data, str(path))
+
+
+def settings_to_toml(settings: Settings) -> str:
+    """The TOML text of ``settings`` (None values are left out: TOML has no null)."""
+    import tomli_w
+
+    return tomli_w.dumps(settings.model_dump(mode="json", exclude_none=True))
+
+
+def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def apply_patch(settings: Settings, patch: Mapping[str, Any]) -> Settings:
+    """A new ``Settings`` with ``patch`` deep-merged in; the old one is untouched if validation fails."""
+    return parse_settings(_merge(settings.model_dump(mode="python"), patch), "update")
+
+
+def set_path(settings: Settings, dotted: str, value: Any) -> Settings:
+    """``apply_patch`` for one dotted key such as ``budget.daily_usd``; unknown keys say "did you mean"."""
+    parts = dotted.split(".")
+    patch: dict[str, Any] = {parts[-1]: value}
+    for part in reversed(parts[:-1]):
+        patch = {part: patch}
+    return apply_patch(settings, patch)
