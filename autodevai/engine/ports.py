@@ -81,6 +81,17 @@ class Store(Protocol):
         """USD spent by requests finished at or after ``since_ts`` (wall clock)."""
         ...
 
+    async def spent_totals(self, now_wall: float) -> tuple[float, float, float]:
+        """USD spent today (UTC), this month (UTC) and in all."""
+        ...
+
+    async def count_requests(self) -> int: ...
+
+    async def recent_events(self, since_wall: float) -> list[dict[str, Any]]:
+        """Rows since ``since_wall`` for warming metrics: ts, provider, model, status, latency_ms, ttft_ms,
+        prompt_tokens, completion_tokens, cost_usd, task_class."""
+        ...
+
     async def append_audit(self, event: str, payload: Mapping[str, Any]) -> None: ...
 
     async def verify_audit(self) -> int:

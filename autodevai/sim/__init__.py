@@ -1,0 +1,30 @@
+"""The OpenRouter-compatible simulator: a real HTTP server with hundreds of models, deterministic answers, a
+latency model and fault injection, for demos without a key and for every test.
+
+Modules: ``http`` (HTTP/1.1 server), ``catalog``/``catalog_data`` (models, prices, profiles), ``answers``
+(what models say), ``faults`` (fault rules), ``state`` (counters, credits, limits), ``chat``
+(``/chat/completions``), ``server`` (``SimServer`` and routes), ``thread`` (``SimThread``), ``__main__``
+(command line).
+"""
+
+from __future__ import annotations
+
+from autodevai.sim.catalog import Profile, catalog_models, model_profile
+from autodevai.sim.config import SimConfig
+from autodevai.sim.faults import FaultKind, FaultRule, parse_fault_spec
+from autodevai.sim.server import SimServer
+from autodevai.sim.state import SimStats
+from autodevai.sim.thread import SimThread
+
+__all__ = [
+    "FaultKind",
+    "FaultRule",
+    "Profile",
+    "SimConfig",
+    "SimServer",
+    "SimStats",
+    "SimThread",
+    "catalog_models",
+    "model_profile",
+    "parse_fault_spec",
+]

@@ -1,0 +1,108 @@
+"""The SQLite schema of the store, as an ordered list of migration steps, and the code that applies them.
+
+``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``. A step is a tuple of SQL
+statements run in one transaction together with the bump of ``schema_version``, so a crash mid-migration
+leaves the previous version intact. Steps are append-only: never edit a released step, add a new one.
+A database written by a newer AutoDevAI (a version above ``len(MIGRATIONS)``) is refused with a clear
+``StorageError`` instead of being half-understood.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from autodevai.engine.errors import StorageError
+
+__all__ = ["GENESIS_HASH", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
+
+# prev_hash of the first audit entry.
+GENESIS_HASH = "0" * 64
+
+_V1: tuple[str, ...] = (
+    """CREATE TABLE requests (
+        id TEXT PRIMARY KEY,
+        ts REAL NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        preference TEXT NOT NULL,
+        status TEXT NOT NULL,
+        latency_ms REAL NOT NULL,
+        ttft_ms REAL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        prompt TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        attempts TEXT NOT NULL,
+        task_class TEXT,
+        stream INTEGER NOT NULL
+    )""",
+    "CREATE INDEX requests_ts ON requests(ts)",
+    """CREATE TABLE catalog_cache (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        models TEXT NOT NULL,
+        fetched_at REAL NOT NULL
+    )""",
+    """CREATE TABLE calibration (
+        model TEXT PRIMARY KEY,
+        factor REAL NOT NULL,
+        samples INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        event TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    )""",
+    # The audit log is append-only: the database itself refuses edits and deletions.
+    """CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be changed'); END""",
+    """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be deleted'); END""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The database's schema version; 0 for a fresh database."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> int:
+    """Bring the database up to ``SCHEMA_VERSION``, one transaction per step; return the final version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Raises ``StorageError`` for a database
+    from a newer version; lets ``sqlite3.Error`` through for the caller to classify.
+    """
+    while True:
+        # BEGIN IMMEDIATE takes the write lock first, so two processes opening the same new database
+        # cannot both apply the same step: the second waits (busy_timeout) and then sees the new version.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = schema_version(conn)
+            if version > SCHEMA_VERSION:
+                raise StorageError(
+                    f"the database {path} has schema version {version}, written by a newer AutoDevAI; "
+                    f"this version understands up to {SCHEMA_VERSION}. Upgrade AutoDevAI, or move the file "
+                    "away to start with an empty history",
+                    environment=True,
+                )
+            if version == SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return version
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version + 1,))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise

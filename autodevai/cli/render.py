@@ -1,0 +1,78 @@
+"""Plain-text rendering for the CLI: aligned tables, money, durations. No colors, so output pipes cleanly."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from autodevai.engine.serialize import to_jsonable
+
+__all__ = ["dump_json", "fmt_ms", "fmt_tokens", "fmt_usd", "table"]
+
+
+def fmt_usd(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value == 0:
+        return "$0"
+    if abs(value) < 0.01:
+        return f"${value:.6f}"
+    return f"${value:,.4f}"
+
+
+def fmt_per_million(price_per_token: float) -> str:
+    """USD per token -> "$x.xx/M"."""
+    per_m = price_per_token * 1_000_000
+    return "free" if per_m == 0 else f"${per_m:,.2f}"
+
+
+def fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 10_000:
+        return f"{value / 1000:.1f} s"
+    if value >= 100:
+        return f"{value:,.0f} ms"
+    return f"{value:.1f} ms"
+
+
+def fmt_tokens(value: int | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if value >= 10_000:
+        return f"{value // 1000}K"
+    return f"{value:,}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
+    """Print an aligned table; numeric-looking columns are right-aligned."""
+    out = out or sys.stdout
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    numeric = [all(_looks_numeric(r[i]) for r in cells[1:]) and len(cells) > 1 for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        parts = [c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        print("  ".join(parts).rstrip(), file=out)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+
+
+def _looks_numeric(text: str) -> bool:
+    t = text.replace("$", "").replace(",", "").replace("%", "").replace(" ms", "").replace(" s", "")
+    t = t.replace("K", "").replace("M", "").strip()
+    if t in ("", "-", "free"):
+        return True
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return True
+
+
+def dump_json(value: Any, out: TextIO | None = None) -> None:
+    json.dump(to_jsonable(value), out or sys.stdout, indent=2, ensure_ascii=False)
+    print(file=out or sys.stdout)

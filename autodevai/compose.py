@@ -1,0 +1,186 @@
+"""The one place that wires concrete classes into an ``Engine``: settings file, keyring, SQLite store,
+the shared HTTP client and providers, and — when nothing else is configured — the built-in simulator.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from autodevai import paths
+from autodevai.adapters.keyring_secrets import KeyringSecrets
+from autodevai.adapters.sqlite_store import SqliteStore
+from autodevai.engine.errors import ConfigError, redact
+from autodevai.engine.orchestrator import Engine
+from autodevai.engine.ports import Clock, Provider
+from autodevai.engine.settings import ProviderSettings, Settings, load_settings, settings_to_toml
+from autodevai.providers import build_provider
+from autodevai.providers.http import make_client
+
+__all__ = ["SIM_PROVIDER", "App", "open_engine", "save_settings_file"]
+
+SIM_PROVIDER = "sim"
+SIM_KEY = "sim-local-demo"  # the simulator accepts any bearer token; this one is not a secret
+
+log = logging.getLogger("autodevai")
+
+
+class RedactingFilter(logging.Filter):
+    """Removes anything key-shaped (and every registered secret) from log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def install_log_redaction() -> None:
+    logger = logging.getLogger("autodevai")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
+def save_settings_file(path: Path, settings: Settings, ephemeral: set[str] | None = None) -> None:
+    """Write ``settings`` as TOML atomically (temp file + rename), leaving out ephemeral providers."""
+    keep = settings
+    if ephemeral:
+        keep = settings.model_copy(update={"providers": [p for p in settings.providers if p.name not in ephemeral]})
+    text = settings_to_toml(keep)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
+@dataclass
+class App:
+    """An engine with the resources it owns. ``notices`` are sentences for the user (e.g. "using the simulator")."""
+
+    engine: Engine
+    config_path: Path
+    client: httpx.AsyncClient
+    notices: list[str] = field(default_factory=list)
+    sim: object | None = None  # a running autodevai.sim.SimThread when the simulator was started for us
+    ephemeral: set[str] = field(default_factory=set)
+
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+        await self.client.aclose()
+        if self.sim is not None:
+            self.sim.stop()  # type: ignore[attr-defined]
+
+
+def _start_simulator() -> tuple[object, str]:
+    from autodevai.sim.config import SimConfig
+    from autodevai.sim.thread import SimThread
+
+    sim = SimThread(SimConfig(latency_scale=float(os.environ.get("AUTODEVAI_SIM_LATENCY_SCALE", "0.25"))))
+    url = sim.start()
+    return sim, url
+
+
+async def open_engine(
+    config_path: Path | None = None,
+    *,
+    settings: Settings | None = None,
+    extra_providers: list[ProviderSettings] | None = None,
+    auto_simulator: bool = True,
+    refresh: str = "background",
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    db_path: Path | None = None,
+    trust_env: bool = True,
+) -> App:
+    """Build and initialize an engine. Raises ``ConfigError`` for a bad config file.
+
+    Providers come from the config file, plus ``extra_providers`` (ephemeral, never saved). With none and an
+    OpenRouter key in the keyring or ``OPENROUTER_API_KEY``, OpenRouter is used; with no key either, the
+    built-in simulator is started (if ``auto_simulator``) and a notice says so.
+    """
+    install_log_redaction()
+    config_path = config_path or paths.config_file()
+    settings = settings or load_settings(config_path)
+    secrets = KeyringSecrets()
+    notices: list[str] = []
+    ephemeral: set[str] = set()
+    sim = None
+    sim_url: str | None = None
+    extra = list(extra_providers or [])
+    if extra:
+        settings = settings.model_copy(update={"providers": [*settings.providers, *extra]})
+        ephemeral.update(p.name for p in extra)
+    if not any(p.enabled for p in settings.providers):
+        if secrets.get("openrouter"):
+            from autodevai.engine.constants import OPENROUTER_BASE_URL
+
+            ps = ProviderSettings(name="openrouter", kind="openrouter", base_url=OPENROUTER_BASE_URL)
+            notices.append("using OpenRouter with the key from the keyring / OPENROUTER_API_KEY")
+        elif auto_simulator:
+            sim, sim_url = _start_simulator()
+            ps = ProviderSettings(name=SIM_PROVIDER, kind="openrouter", base_url=sim_url, attribution=False)
+            notices.append(
+                f"No provider or API key is configured: using the built-in simulator at {sim_url} "
+                "(answers are simulated). Add a key with `autodevai config key openrouter`."
+            )
+        else:
+            raise ConfigError("no provider is configured", hint="add one with `autodevai config provider add`")
+        settings = settings.model_copy(update={"providers": [*settings.providers, ps]})
+        ephemeral.add(ps.name)
+
+    res = settings.resilience
+    client = make_client(res.connect_timeout_s, res.read_timeout_s, trust_env=trust_env)
+
+    def factory(ps: ProviderSettings) -> Provider:
+        key = secrets.get(ps.name, ps.api_key_env)
+        if key is None and sim_url is not None and ps.base_url == sim_url:
+            key = SIM_KEY
+        return build_provider(ps.kind, ps.name, ps.base_url, key, client, ps.models, attribution=ps.attribution)
+
+    store = await SqliteStore.open(db_path or paths.db_file())
+    try:
+        spent = await store.spent_totals(time.time())
+        save: Callable[[Settings], None] = lambda s: save_settings_file(config_path, s, ephemeral)  # noqa: E731
+        engine = Engine(
+            settings,
+            provider_factory=factory,
+            store=store,
+            secrets=secrets,
+            clock=clock,
+            rng=rng,
+            save_settings=save,
+            spent=spent,
+        )
+        app = App(engine, config_path, client, notices, sim, ephemeral)
+        report = await engine.initialize_enhanced_orchestration(refresh=refresh)
+        notices.extend(report.warnings)
+    except BaseException:
+        await store.close()
+        await client.aclose()
+        if sim is not None:
+            sim.stop()  # type: ignore[attr-defined]
+        raise
+    return app
+
+
+def print_notices(app: App, stream: object = sys.stderr) -> None:
+    for notice in app.notices:
+        print(notice, file=stream)  # type: ignore[call-overload]

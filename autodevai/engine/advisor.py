@@ -1,0 +1,151 @@
+"""Recommendations computed from measured history, each carrying the numbers that triggered it.
+
+Pure: takes a metrics summary, the catalog, budget state and settings; returns ``Recommendation`` values sorted
+by how much they matter. Nothing is advised without enough evidence (``MIN_CALLS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autodevai.engine.budget import BudgetSnapshot
+from autodevai.engine.catalog import Catalog
+from autodevai.engine.metrics import MetricsSummary
+from autodevai.engine.types import ModelInfo, ModelRef
+
+__all__ = ["Recommendation", "recommend"]
+
+MIN_CALLS = 5
+FAILING_SUCCESS_RATE = 0.9
+QUALITY_SLACK = 0.02  # an "equivalent" model may be this much lower on the quality prior
+MIN_SAVING = 0.3  # recommend a cheaper model only if it saves at least 30 %
+LONG_PROMPT_TOKENS = 8_000
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    kind: str  # cheaper-model, failing-model, budget-burn, slow-model, long-prompts
+    severity: str  # info / warning / critical
+    title: str
+    action: str
+    evidence: dict[str, float | int | str] = field(default_factory=dict)
+    impact_usd_per_day: float = 0.0
+
+
+def _split(key: str) -> ModelRef:
+    provider, _, model = key.partition(":")
+    return ModelRef(provider, model)
+
+
+def _cheaper_equivalent(info: ModelInfo, catalog: Catalog, p_tok: float, c_tok: float) -> ModelInfo | None:
+    cost_now = p_tok * info.price_in + c_tok * info.price_out
+    best: ModelInfo | None = None
+    best_cost = cost_now * (1 - MIN_SAVING)
+    for other in catalog.all():
+        if other.id == info.id or other.quality < info.quality - QUALITY_SLACK:
+            continue
+        if other.context_length < info.context_length // 2 or "text" not in other.output_modalities:
+            continue
+        cost = p_tok * other.price_in + c_tok * other.price_out
+        if cost < best_cost:
+            best, best_cost = other, cost
+    return best
+
+
+def recommend(
+    day: MetricsSummary,
+    recent: MetricsSummary,
+    catalog: Catalog,
+    budget: BudgetSnapshot,
+) -> list[Recommendation]:
+    """Advice from ``day`` (24 h) and ``recent`` (15 min) metrics; most important first."""
+    out: list[Recommendation] = []
+    day_hours = max(day.window_s / 3600.0, 1e-9)
+    for key, stats in day.per_model.items():
+        if stats.count < MIN_CALLS or not key.partition(":")[2]:
+            continue
+        ref = _split(key)
+        info = catalog.get(ref)
+        if stats.success_rate is not None and stats.success_rate < FAILING_SUCCESS_RATE:
+            top = max(stats.errors.items(), key=lambda kv: kv[1])[0] if stats.errors else "errors"
+            out.append(
+                Recommendation(
+                    "failing-model",
+                    "critical" if stats.success_rate < 0.5 else "warning",
+                    f"{ref.model} fails {1 - stats.success_rate:.0%} of calls",
+                    f"add a fallback chain for {ref.model} or route away from it (mostly {top})",
+                    {"calls": stats.count, "success_rate": round(stats.success_rate, 3), "top_error": top},
+                )
+            )
+        if info is not None and stats.ok > 0 and stats.cost_usd > 0:
+            p_tok = stats.prompt_tokens / stats.ok
+            c_tok = stats.completion_tokens / stats.ok
+            cheaper = _cheaper_equivalent(info, catalog, p_tok, c_tok)
+            if cheaper is not None:
+                now_cost = p_tok * info.price_in + c_tok * info.price_out
+                new_cost = p_tok * cheaper.price_in + c_tok * cheaper.price_out
+                saving = 1 - new_cost / now_cost if now_cost else 0.0
+                per_day = stats.cost_usd * saving * 24.0 / day_hours
+                out.append(
+                    Recommendation(
+                        "cheaper-model",
+                        "info",
+                        f"{cheaper.id} costs {saving:.0%} less than {info.id} at equal or better quality",
+                        f"prefer {cheaper.id} (quality {cheaper.quality:.2f} vs {info.quality:.2f}) for these prompts",
+                        {
+                            "calls": stats.count,
+                            "avg_prompt_tokens": round(p_tok),
+                            "avg_completion_tokens": round(c_tok),
+                            "cost_per_call_now": round(now_cost, 6),
+                            "cost_per_call_alt": round(new_cost, 6),
+                        },
+                        impact_usd_per_day=per_day,
+                    )
+                )
+        if (
+            stats.latency_p95_ms is not None
+            and day.overall.latency_p50_ms is not None
+            and stats.latency_p95_ms > 3 * day.overall.latency_p50_ms
+            and stats.latency_p95_ms > 5_000
+        ):
+            out.append(
+                Recommendation(
+                    "slow-model",
+                    "warning",
+                    f"{ref.model} is slow: p95 {stats.latency_p95_ms / 1000:.1f} s",
+                    "route latency-sensitive work with the 'speed' preference",
+                    {"p95_ms": round(stats.latency_p95_ms), "overall_p50_ms": round(day.overall.latency_p50_ms)},
+                )
+            )
+        if stats.ok and stats.prompt_tokens / stats.ok > LONG_PROMPT_TOKENS:
+            out.append(
+                Recommendation(
+                    "long-prompts",
+                    "info",
+                    f"prompts to {ref.model} average {stats.prompt_tokens / stats.ok:,.0f} tokens",
+                    "compress long context before sending (middle-out or query-aware compression)",
+                    {"avg_prompt_tokens": round(stats.prompt_tokens / stats.ok), "calls": stats.ok},
+                )
+            )
+    cap = budget.caps.get("daily")
+    if cap and recent.overall.cost_usd > 0:
+        per_day = recent.overall.cost_usd * 86_400.0 / recent.window_s
+        if per_day > cap:
+            out.append(
+                Recommendation(
+                    "budget-burn",
+                    "critical" if budget.spent.get("daily", 0.0) > 0.8 * cap else "warning",
+                    f"spending at ${per_day:.2f}/day against a ${cap:.2f} daily cap",
+                    "lower max_tokens, prefer the 'cost' strategy, or raise budget.daily_usd",
+                    {
+                        "recent_cost_usd": round(recent.overall.cost_usd, 6),
+                        "window_s": recent.window_s,
+                        "projected_usd_per_day": round(per_day, 4),
+                        "daily_cap_usd": cap,
+                    },
+                    impact_usd_per_day=per_day - cap,
+                )
+            )
+    order = {"critical": 0, "warning": 1, "info": 2}
+    out.sort(key=lambda r: (order.get(r.severity, 3), -r.impact_usd_per_day))
+    return out

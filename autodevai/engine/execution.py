@@ -1,0 +1,515 @@
+"""The full path of one request: route -> budget reserve -> call with retries, breakers, rate limits and
+fallbacks -> settle -> record. Streams and plain calls share it.
+
+Rules this module follows (DESIGN.md "resilience"):
+- Retries only for retryable errors, with full-jitter backoff, honoring ``Retry-After``, inside one deadline.
+- A 429 goes to the rate limiter, never to the breaker's failure rate; 400/401/402/403 do not trip breakers.
+- 401/402 end the provider's candidates (the same key would be refused again); 403 moderation moves to
+  another vendor; 400 is final.
+- A stream falls back only before its first delta reached the caller; after that a failure ends the request
+  with the partial answer kept (``StreamInterrupted.partial``) and recorded.
+- A finished request (any outcome) is committed to the store before the caller hears it finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from autodevai.engine import errors as E
+from autodevai.engine.breaker import BreakerState, counts_as_failure
+from autodevai.engine.constants import FREE_MODEL_RPM
+from autodevai.engine.context import estimate_tokens
+from autodevai.engine.metrics import RequestEvent
+from autodevai.engine.ports import Provider, RequestRecord
+from autodevai.engine.retry import fits_deadline, retry_delay
+from autodevai.engine.runtime import Components
+from autodevai.engine.types import (
+    ChatRequest,
+    Completion,
+    EngineResponse,
+    ModelInfo,
+    ModelRef,
+    Preference,
+    ProviderCall,
+    RouteDecision,
+    Usage,
+)
+
+__all__ = ["Executor"]
+
+log = logging.getLogger("autodevai.engine")
+
+
+@dataclass(slots=True)
+class _State:
+    """Book-keeping of one request across its attempts."""
+
+    request_id: str
+    started: float
+    deadline: float
+    prompt_tokens: int
+    attempts: list[E.Attempt]
+    partial: str = ""
+    delivered: bool = False  # a stream delta reached the caller: no silent fallback from here on
+    ttft_s: float | None = None
+
+
+class Executor:
+    """Runs requests against the components it is given. Stateless apart from ``Components``."""
+
+    def __init__(self, parts: Components) -> None:
+        self.parts = parts
+        self._free_keys: set[str] = set()  # ":free" models whose 20/min limit is configured
+
+    # ---- public -------------------------------------------------------------------------------------------
+
+    async def execute(self, request: ChatRequest, preference: Preference | None = None) -> EngineResponse:
+        """Run ``request`` to completion. Raises an ``EngineError`` subclass on failure."""
+        result: EngineResponse | None = None
+        async for item in self._run(request, preference, stream=False):
+            if isinstance(item, EngineResponse):
+                result = item
+        assert result is not None  # _run either yields a response last or raises
+        return result
+
+    def stream(self, request: ChatRequest, preference: Preference | None = None) -> AsyncIterator[str | EngineResponse]:
+        """Yield text deltas as they arrive, then the final ``EngineResponse``. Closing the iterator cancels."""
+        return self._run(request, preference, stream=True)
+
+    def route(self, request: ChatRequest, preference: Preference | None = None) -> RouteDecision:
+        """The routing decision for ``request`` without sending anything."""
+        return self._decide(request, preference or request.preference, estimate_tokens(request.messages))
+
+    # ---- the attempt loop -----------------------------------------------------------------------------------
+
+    def _decide(self, request: ChatRequest, preference: Preference, prompt_tokens: int) -> RouteDecision:
+        p = self.parts
+        now = p.clock.now()
+        breakers = p.breakers
+        left = p.budget.left(p.clock.wall())
+        decision = p.router.decide(
+            preference=preference,
+            prompt_tokens=prompt_tokens,
+            max_tokens=request.max_tokens,
+            now=now,
+            model=request.model,
+            fallbacks=request.fallbacks,
+            provider=request.provider,
+            is_open=lambda ref: breakers.peek(ref.provider, ref.model, now) is BreakerState.OPEN,
+            live=lambda ref: p.metrics.live(ref.provider, ref.model, now),
+            budget_left=None if request.model else left,
+        )
+        if request.fallbacks is not None and len(request.fallbacks) == 0 and len(decision.candidates) > 1:
+            # An explicit empty fallback list means: this model only.
+            decision = RouteDecision(
+                decision.preference,
+                decision.candidates[:1],
+                (*decision.reasons, "no fallbacks: the request asked for this model only"),
+                decision.scores,
+                decision.considered,
+                decision.excluded,
+            )
+        return decision
+
+    async def _run(
+        self, request: ChatRequest, preference: Preference | None, *, stream: bool
+    ) -> AsyncIterator[str | EngineResponse]:
+        p = self.parts
+        pref = preference or request.preference
+        clock = p.clock
+        started = clock.now()
+        deadline_s = request.deadline_s or p.settings.resilience.deadline_s
+        prompt_tokens = estimate_tokens(request.messages)
+        state = _State(os.urandom(8).hex(), started, started + deadline_s, prompt_tokens, [])
+        p.in_flight += 1
+        try:
+            try:
+                decision = self._decide(request, pref, prompt_tokens)
+            except E.NoRouteAvailable as exc:
+                left = p.budget.left(clock.wall())
+                if left is not None and "budget" in exc.message:
+                    raise E.BudgetExceeded(
+                        f"no model fits the budget: ${left:.4f} left", cap="budget", left=left, needed=0.0
+                    ) from None
+                raise
+            async for item in self._attempts(request, decision, state, stream=stream):
+                yield item
+        except (asyncio.CancelledError, GeneratorExit):
+            await self._finish_failed(request, pref, state, E.Cancelled("the request was cancelled"))
+            raise
+        except E.EngineError as exc:
+            await self._finish_failed(request, pref, state, exc)
+            raise
+        finally:
+            p.in_flight -= 1
+
+    async def _attempts(
+        self, request: ChatRequest, decision: RouteDecision, state: _State, *, stream: bool
+    ) -> AsyncIterator[str | EngineResponse]:
+        p = self.parts
+        res = p.settings.resilience
+        clock = p.clock
+        total_attempts = 0
+        skip_providers: set[str] = set()
+        skip_vendor: str | None = None
+        last_error: E.EngineError | None = None
+        for index, ref in enumerate(decision.candidates):
+            if ref.provider in skip_providers:
+                continue
+            info = p.catalog.get(ref)
+            provider = p.providers.get(ref.provider)
+            if info is None or provider is None:
+                state.attempts.append(E.Attempt(ref.provider, ref.model, "skipped", "not in the catalog"))
+                continue
+            if skip_vendor is not None and info.vendor == skip_vendor:
+                continue
+            try:
+                reservation = p.budget.reserve(
+                    info.worst_case_cost(state.prompt_tokens, request.max_tokens), clock.wall()
+                )
+            except E.BudgetExceeded as exc:
+                state.attempts.append(E.Attempt(ref.provider, ref.model, "BudgetExceeded", exc.message))
+                last_error = exc
+                continue
+            is_last = index == len(decision.candidates) - 1
+            spent = False
+            try:
+                for retry in range(res.retries_per_model + 1):
+                    if total_attempts >= res.max_attempts:
+                        break
+                    now = clock.now()
+                    if now >= state.deadline:
+                        raise E.DeadlineExceeded(
+                            f"the {state.deadline - state.started:.1f} s deadline passed after "
+                            f"{len(state.attempts)} attempt(s)"
+                        )
+                    breaker = p.breakers.get(ref.provider, ref.model)
+                    if not breaker.allow(now):
+                        snap = breaker.snapshot(now)
+                        state.attempts.append(
+                            E.Attempt(ref.provider, ref.model, "CircuitOpen", f"retry in {snap.retry_in_s or 0:.1f} s")
+                        )
+                        last_error = E.CircuitOpen(
+                            f"{ref.model} is failing; its breaker is open",
+                            provider=ref.provider,
+                            model=ref.model,
+                            until=snap.open_until or now,
+                        )
+                        break
+                    if not await self._acquire_rate(ref, info, state):
+                        breaker.on_ignored()
+                        state.attempts.append(E.Attempt(ref.provider, ref.model, "RateLimited", "local limit"))
+                        last_error = E.RateLimited(
+                            f"{ref.provider} is at its configured rate limit", provider=ref.provider
+                        )
+                        break
+                    total_attempts += 1
+                    t0 = clock.now()
+                    try:
+                        completion = None
+                        async for item in self._call(provider, request, ref, state, stream=stream):
+                            if isinstance(item, str):
+                                yield item
+                            else:
+                                completion = item
+                        assert completion is not None
+                    except E.ProviderError as exc:
+                        duration = clock.now() - t0
+                        self._note_failure(ref, exc, duration, state)
+                        last_error = exc
+                        if state.delivered:
+                            raise self._interrupted(exc, state) from exc
+                        if isinstance(exc, E.AuthRejected | E.PaymentRequired):
+                            skip_providers.add(ref.provider)
+                            break
+                        if isinstance(exc, E.ContentFiltered):
+                            skip_vendor = info.vendor
+                            break
+                        if not exc.retryable:
+                            raise
+                        delay = retry_delay(exc, retry, res.backoff_base_s, res.backoff_max_s, p.rng)
+                        long_wait = isinstance(exc, E.RateLimited) and delay > res.backoff_max_s
+                        if (
+                            retry < res.retries_per_model
+                            and not (long_wait and not is_last)
+                            and fits_deadline(clock.now(), state.deadline, delay)
+                        ):
+                            if delay > 0:
+                                await clock.sleep(delay)
+                            continue
+                        break
+                    except TimeoutError:
+                        exc2 = E.DeadlineExceeded(
+                            f"the {state.deadline - state.started:.1f} s deadline passed while "
+                            f"{ref.model} was answering"
+                        )
+                        # the model was still answering at the deadline: a timeout for its breaker
+                        timed_out = E.ProviderTimeout("no answer before the deadline", provider=ref.provider)
+                        self._note_failure(ref, timed_out, clock.now() - t0, state)
+                        if state.delivered:
+                            raise self._interrupted(exc2, state) from None
+                        raise exc2 from None
+                    # success
+                    duration = clock.now() - t0
+                    breaker.on_success(clock.now(), duration)
+                    p.health_of(ref.provider).ok(clock.wall())
+                    cost = self._cost(completion, info)
+                    p.budget.settle(reservation, cost, clock.wall())
+                    spent = True
+                    state.attempts.append(E.Attempt(ref.provider, completion.model, "ok", latency_ms=duration * 1000.0))
+                    response = await self._finish_ok(request, decision, state, completion, cost)
+                    yield response
+                    return
+            finally:
+                if not spent:
+                    p.budget.release(reservation)
+        if clock.now() >= state.deadline:
+            raise E.DeadlineExceeded(
+                f"the {state.deadline - state.started:.1f} s deadline passed after {len(state.attempts)} attempt(s)"
+            )
+        if last_error is not None and len(state.attempts) == 1 and not last_error_is_routing(last_error):
+            raise last_error
+        raise E.NoRouteAvailable(
+            f"no model could answer after {len(state.attempts)} attempt(s)", attempts=state.attempts
+        )
+
+    async def _call(
+        self, provider: Provider, request: ChatRequest, ref: ModelRef, state: _State, *, stream: bool
+    ) -> AsyncIterator[str | Completion]:
+        """One HTTP call of one model, under the overall deadline."""
+        call = ProviderCall(
+            model=ref.model,
+            messages=tuple(request.messages),
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            extra_headers=tuple(request.extra_headers.items()),
+        )
+        clock = self.parts.clock
+        remaining = state.deadline - clock.now()
+        async with asyncio.timeout(remaining):
+            if not stream:
+                yield await provider.chat(call, timeout_s=remaining)
+                return
+            t0 = clock.now()
+            text: list[str] = []
+            try:
+                async for event in provider.stream(call, timeout_s=remaining):
+                    if event.completion is not None:
+                        yield event.completion
+                        return
+                    if event.delta:
+                        if state.ttft_s is None:
+                            state.ttft_s = clock.now() - t0
+                        text.append(event.delta)
+                        state.delivered = True
+                        yield event.delta
+            finally:
+                state.partial = "".join(text)
+
+    async def _acquire_rate(self, ref: ModelRef, info: ModelInfo, state: _State) -> bool:
+        """Wait for the provider's (and a :free model's) rate limit when the wait fits the deadline."""
+        p = self.parts
+        limiter = p.limiter
+        keys = [ref.provider]
+        if ref.model.endswith(":free"):
+            key = f"{ref.provider}:{ref.model}"
+            if key not in self._free_keys:
+                limiter.configure(key, FREE_MODEL_RPM, None)
+                self._free_keys.add(key)
+            keys.append(key)
+        for key in keys:
+            while True:
+                wait = limiter.try_acquire(key, state.prompt_tokens, p.clock.now())
+                if wait == 0.0:
+                    break
+                if not fits_deadline(p.clock.now(), state.deadline, wait):
+                    return False
+                await p.clock.sleep(wait)
+        return True
+
+    # ---- outcomes -------------------------------------------------------------------------------------------
+
+    def _note_failure(self, ref: ModelRef, exc: E.EngineError, duration: float, state: _State) -> None:
+        p = self.parts
+        now = p.clock.now()
+        breaker = p.breakers.get(ref.provider, ref.model)
+        if counts_as_failure(exc):
+            breaker.on_failure(now, duration)
+        else:
+            breaker.on_ignored()
+        if isinstance(exc, E.RateLimited) and exc.retry_after:
+            p.limiter.penalize(
+                ref.provider if exc.retry_after > 5 else f"{ref.provider}:{ref.model}", exc.retry_after, now
+            )
+        p.health_of(ref.provider).failed(p.clock.wall(), E.error_class(exc))
+        state.attempts.append(
+            E.Attempt(ref.provider, ref.model, E.error_class(exc), _short(exc.message), duration * 1000.0)
+        )
+        log.info("attempt failed: %s %s: %s", ref, E.error_class(exc), _short(exc.message))
+
+    def _interrupted(self, exc: E.EngineError, state: _State) -> E.StreamInterrupted:
+        provider = getattr(exc, "provider", "")
+        return E.StreamInterrupted(
+            f"the stream broke after {len(state.partial):,} characters: {_short(exc.message)}",
+            partial=state.partial,
+            provider=provider,
+        )
+
+    @staticmethod
+    def _cost(completion: Completion, info: ModelInfo) -> float:
+        if completion.usage.cost is not None:
+            return completion.usage.cost
+        u = completion.usage
+        return u.prompt_tokens * info.price_in + u.completion_tokens * info.price_out + info.price_request
+
+    async def _finish_ok(
+        self,
+        request: ChatRequest,
+        decision: RouteDecision,
+        state: _State,
+        completion: Completion,
+        cost: float,
+    ) -> EngineResponse:
+        p = self.parts
+        latency = p.clock.now() - state.started
+        ttft = state.ttft_s if state.ttft_s is not None else completion.ttft_s
+        usage = completion.usage
+        p.metrics.record(
+            RequestEvent(
+                p.clock.now(),
+                p.clock.wall(),
+                completion.provider,
+                completion.model,
+                "ok",
+                latency,
+                ttft,
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                cost,
+                request.task_class,
+            )
+        )
+        await self._store(
+            RequestRecord(
+                id=state.request_id,
+                ts=p.clock.wall(),
+                provider=completion.provider,
+                model=completion.model,
+                preference=decision.preference.value,
+                status="ok",
+                latency_ms=latency * 1000.0,
+                ttft_ms=None if ttft is None else ttft * 1000.0,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cost_usd=cost,
+                prompt=_prompt_text(request),
+                answer=completion.content,
+                attempts=[_attempt_dict(a) for a in state.attempts],
+                task_class=request.task_class,
+                stream=state.ttft_s is not None,
+            )
+        )
+        return EngineResponse(
+            request_id=state.request_id,
+            content=completion.content,
+            provider=completion.provider,
+            model=completion.model,
+            usage=usage,
+            cost_usd=cost,
+            latency_ms=latency * 1000.0,
+            ttft_ms=None if ttft is None else ttft * 1000.0,
+            finish_reason=completion.finish_reason,
+            route=decision,
+            attempts=tuple(state.attempts),
+            prompt_tokens_estimated=state.prompt_tokens,
+        )
+
+    async def _finish_failed(
+        self, request: ChatRequest, preference: Preference, state: _State, exc: E.EngineError
+    ) -> None:
+        p = self.parts
+        latency = p.clock.now() - state.started
+        last = state.attempts[-1] if state.attempts else None
+        provider = last.provider if last else ""
+        model = last.model if last else (request.model or "")
+        p.metrics.record(
+            RequestEvent(
+                p.clock.now(),
+                p.clock.wall(),
+                provider,
+                model,
+                E.error_class(exc),
+                latency,
+                state.ttft_s,
+                0,
+                0,
+                0.0,
+                request.task_class,
+            )
+        )
+        await self._store(
+            RequestRecord(
+                id=state.request_id,
+                ts=p.clock.wall(),
+                provider=provider,
+                model=model,
+                preference=preference.value,
+                status=E.error_class(exc),
+                latency_ms=latency * 1000.0,
+                ttft_ms=None if state.ttft_s is None else state.ttft_s * 1000.0,
+                prompt_tokens=0,
+                completion_tokens=0,
+                cost_usd=0.0,
+                prompt=_prompt_text(request),
+                answer=state.partial,
+                attempts=[_attempt_dict(a) for a in state.attempts] + [{"error": _short(str(exc), 500)}],
+                task_class=request.task_class,
+                stream=state.ttft_s is not None,
+            )
+        )
+
+    async def _store(self, record: RequestRecord) -> None:
+        try:
+            await asyncio.shield(self.parts.store.record_request(record))
+        except E.StorageError as exc:
+            # The answer is still returned to the caller; losing the history row is reported, not fatal.
+            log.error("could not store request %s: %s", record.id, exc)
+
+
+def last_error_is_routing(exc: E.EngineError) -> bool:
+    """Errors that describe routing state rather than one provider's failure are wrapped in NoRouteAvailable."""
+    return isinstance(exc, E.CircuitOpen)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _prompt_text(request: ChatRequest) -> str:
+    return "\n\n".join(m.content for m in request.messages if m.role == "user")
+
+
+def _attempt_dict(a: E.Attempt) -> dict[str, object]:
+    return {
+        "provider": a.provider,
+        "model": a.model,
+        "outcome": a.outcome,
+        "detail": a.detail,
+        "latency_ms": round(a.latency_ms, 2),
+    }
+
+
+def usage_of(parts: Sequence[Usage]) -> Usage:
+    """Sum of several usages (workflows add their steps' usage)."""
+    cost = sum(u.cost or 0.0 for u in parts)
+    return Usage(
+        sum(u.prompt_tokens for u in parts),
+        sum(u.completion_tokens for u in parts),
+        sum(u.total_tokens for u in parts),
+        cost,
+    )

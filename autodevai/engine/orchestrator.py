@@ -1,0 +1,453 @@
+"""The engine facade: the eleven commands as one async API, shared by the CLI, the GUI and the gateway.
+
+``Engine`` only sequences and awaits; the decisions live in routing, breaker, retry, budget and advisor, the
+request path in ``execution``. Build one with ``autodevai.compose.open_engine``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from autodevai.engine import constants as C
+from autodevai.engine.advisor import Recommendation, recommend
+from autodevai.engine.breaker import BreakerBoard
+from autodevai.engine.budget import BudgetLedger
+from autodevai.engine.catalog import Catalog
+from autodevai.engine.errors import (
+    ConfigError,
+    EngineError,
+    InvalidRequest,
+    ProviderError,
+    StorageError,
+    redact,
+)
+from autodevai.engine.execution import Executor
+from autodevai.engine.metrics import Metrics, MetricsSummary, RequestEvent
+from autodevai.engine.ports import Clock, Provider, SecretStore, Store, SystemClock
+from autodevai.engine.ratelimit import RateLimiter
+from autodevai.engine.reports import (
+    BreakerRow,
+    Capabilities,
+    CheckResult,
+    InitReport,
+    ProviderStatus,
+    SelfTestReport,
+    SystemStatus,
+)
+from autodevai.engine.routing import Router
+from autodevai.engine.runtime import Components, ProviderFactory
+from autodevai.engine.settings import Settings, apply_patch
+from autodevai.engine.types import (
+    ChatMessage,
+    ChatRequest,
+    EngineResponse,
+    ModelInfo,
+    Preference,
+    ProviderCall,
+    RouteDecision,
+)
+from autodevai.engine.workflows import WorkflowResult, WorkflowSpec, plan_for_task, run_workflow
+
+__all__ = ["Engine"]
+
+log = logging.getLogger("autodevai.engine")
+
+SettingsSaver = Callable[[Settings], None]
+
+
+class Engine:
+    """One installation's engine. All methods are coroutines safe to call concurrently on one event loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        provider_factory: ProviderFactory,
+        store: Store,
+        secrets: SecretStore | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        save_settings: SettingsSaver | None = None,
+        spent: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    ) -> None:
+        clock = clock or SystemClock()
+        rng = rng or random.Random()
+        catalog = Catalog((), settings.quality_overrides)
+        day, month, total = spent
+        self._factory = provider_factory
+        self._secrets = secrets
+        self._save = save_settings
+        self._refresh_task: asyncio.Task[list[str]] | None = None
+        # Models as providers listed them (before quality priors and overrides): what the disk cache keeps, so
+        # removing an override later restores the prior instead of a stale value.
+        self._raw_models: list[ModelInfo] = []
+        self.parts = Components(
+            settings=settings,
+            providers={},
+            catalog=catalog,
+            router=Router(catalog, settings.routing),
+            breakers=BreakerBoard(settings.resilience.breaker, rng),
+            limiter=RateLimiter(),
+            budget=BudgetLedger(
+                settings.budget, spent_today=day, spent_month=month, spent_total=total, now_wall=clock.wall()
+            ),
+            metrics=Metrics(),
+            store=store,
+            clock=clock,
+            rng=rng,
+            started_wall=clock.wall(),
+        )
+        self._build_providers(settings)
+        self.executor = Executor(self.parts)
+
+    # ---- 1. initialize_enhanced_orchestration ---------------------------------------------------------------
+
+    async def initialize_enhanced_orchestration(self, *, refresh: str = "background") -> InitReport:
+        """Load the cached catalog, warm metrics from the store, and refresh the catalog from the providers.
+
+        ``refresh``: "background" (start offline from cache, refresh in a task; wait only when there is no
+        cache), "wait" (always wait for the providers), "never".
+        """
+        p = self.parts
+        warnings: list[str] = []
+        source = "none"
+        cached = await p.store.load_catalog()
+        usable = [m for m in Catalog.from_dicts(cached or []) if m.provider in p.providers]
+        if usable:
+            self._raw_models = usable
+            p.catalog.replace(usable)
+            source = "cache"
+        await self._warm_metrics()
+        if refresh == "wait" or (refresh == "background" and not usable):
+            warnings.extend(await self.refresh_catalog())
+            source = "cache+network" if usable else "network"
+        elif refresh == "background":
+            self._refresh_task = asyncio.create_task(self.refresh_catalog(), name="catalog-refresh")
+        count = await p.store.count_requests()
+        return InitReport(
+            providers=tuple(p.providers),
+            models=len(p.catalog),
+            catalog_source=source if len(p.catalog) else "none",
+            store_path=str(getattr(p.store, "path", "")),
+            requests_in_store=count,
+            warnings=tuple(warnings),
+        )
+
+    async def refresh_catalog(self) -> list[str]:
+        """Ask every provider for its models; keep what answered; return a warning per provider that failed."""
+        p = self.parts
+        names = list(p.providers)
+        results = await asyncio.gather(*(p.providers[n].list_models() for n in names), return_exceptions=True)
+        models: list[ModelInfo] = []
+        warnings: list[str] = []
+        failed: set[str] = set()
+        for name, result in zip(names, results, strict=True):
+            health = p.health_of(name)
+            if isinstance(result, BaseException):
+                if not isinstance(result, EngineError):
+                    raise result
+                failed.add(name)
+                health.failed(p.clock.wall(), type(result).__name__)
+                warnings.append(f"{name}: could not list models: {result}")
+                continue
+            ps = p.settings.provider(name)
+            allowed = set(ps.models) if ps else set()
+            listed = [m for m in result if not allowed or m.id in allowed]
+            health.models_listed = len(listed)
+            models.extend(listed)
+        # Keep cached models of providers that failed, so one outage does not empty the catalog.
+        models.extend(m for m in self._raw_models if m.provider in failed)
+        if models:
+            self._raw_models = models
+            p.catalog.replace(models)
+            p.catalog_fetched_wall = p.clock.wall()
+            try:
+                await p.store.save_catalog(Catalog.to_dicts(models))
+            except StorageError as exc:
+                warnings.append(f"could not cache the catalog: {exc}")
+        return warnings
+
+    async def _warm_metrics(self) -> None:
+        p = self.parts
+        now, wall = p.clock.now(), p.clock.wall()
+        rows = await p.store.recent_events(wall - C.WINDOWS["24h"])
+        p.metrics.load_history(
+            RequestEvent(
+                now - (wall - r["ts"]),
+                r["ts"],
+                r["provider"],
+                r["model"],
+                r["status"],
+                r["latency_ms"] / 1000.0,
+                None if r["ttft_ms"] is None else r["ttft_ms"] / 1000.0,
+                r["prompt_tokens"],
+                r["completion_tokens"],
+                r["cost_usd"],
+                r.get("task_class"),
+            )
+            for r in rows
+        )
+
+    # ---- 2/3. execute ---------------------------------------------------------------------------------------
+
+    async def execute_enhanced_ai_request(self, request: ChatRequest) -> EngineResponse:
+        """Context fit -> route -> budget reserve -> call with retries/breakers/fallbacks -> settle -> record."""
+        return await self.executor.execute(request)
+
+    async def execute_with_smart_routing(self, request: ChatRequest, preference: Preference) -> EngineResponse:
+        """As ``execute_enhanced_ai_request`` with an explicit preference; the response's ``route`` explains."""
+        return await self.executor.execute(request, preference)
+
+    def stream_enhanced_ai_request(
+        self, request: ChatRequest, preference: Preference | None = None
+    ) -> AsyncIterator[str | EngineResponse]:
+        """Text deltas as they arrive, then the final ``EngineResponse``; ``aclose()`` cancels the request."""
+        return self.executor.stream(request, preference)
+
+    def explain_route(self, request: ChatRequest, preference: Preference | None = None) -> RouteDecision:
+        """The routing decision for ``request`` without sending it."""
+        return self.executor.route(request, preference)
+
+    # ---- 4. get_openrouter_models ---------------------------------------------------------------------------
+
+    async def get_openrouter_models(self, **query: Any) -> list[ModelInfo]:
+        """The catalog, filtered and sorted (see ``Catalog.query`` for the keywords)."""
+        try:
+            return self.parts.catalog.query(**query)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequest(str(exc)) from None
+
+    # ---- 5. get_enhanced_system_status ----------------------------------------------------------------------
+
+    async def get_enhanced_system_status(self) -> SystemStatus:
+        p = self.parts
+        now, wall = p.clock.now(), p.clock.wall()
+        providers = []
+        for ps in p.settings.providers:
+            if not ps.enabled:
+                continue
+            h = p.health_of(ps.name)
+            providers.append(
+                ProviderStatus(
+                    name=ps.name,
+                    kind=ps.kind,
+                    base_url=ps.base_url,
+                    state=h.state,
+                    calls=h.calls,
+                    failures=h.failures,
+                    last_error=h.last_error,
+                    key_source=self._key_source(ps.name, ps.api_key_env),
+                    rate=p.limiter.headroom(ps.name, now),
+                )
+            )
+        breakers = tuple(
+            BreakerRow(prov, model, snap) for (prov, model), snap in sorted(p.breakers.snapshot(now).items())
+        )
+        return SystemStatus(
+            providers=tuple(providers),
+            breakers=breakers,
+            budget=p.budget.snapshot(wall),
+            in_flight=p.in_flight,
+            models=len(p.catalog),
+            catalog_age_s=None if p.catalog_fetched_wall is None else wall - p.catalog_fetched_wall,
+            uptime_s=wall - p.started_wall,
+        )
+
+    def _key_source(self, provider: str, env_var: str | None) -> str:
+        if self._secrets is None:
+            return "none"
+        describe = getattr(self._secrets, "source", None)
+        if callable(describe):
+            return str(describe(provider, env_var))
+        return "set" if self._secrets.get(provider, env_var) else "none"
+
+    # ---- 6. configure_enhanced_orchestration ----------------------------------------------------------------
+
+    async def configure_enhanced_orchestration(self, patch: Mapping[str, Any]) -> Settings:
+        """Validate and apply a partial settings update; persist it; nothing changes if it is invalid."""
+        p = self.parts
+        new = apply_patch(p.settings, patch)  # raises ConfigError, leaving everything as it was
+        if self._save is not None:
+            self._save(new)
+        old = p.settings
+        p.settings = new
+        p.router.reconfigure(new.routing)
+        p.breakers.reconfigure(new.resilience.breaker)
+        p.budget.reconfigure(new.budget)
+        if new.quality_overrides != old.quality_overrides:
+            p.catalog = Catalog(self._raw_models, new.quality_overrides)
+            p.router = Router(p.catalog, new.routing)
+        if new.providers != old.providers:
+            await self._close_providers()
+            self._build_providers(new)
+            await self.refresh_catalog()
+        await p.store.append_audit("settings.changed", {"patch": _redacted_patch(patch)})
+        return new
+
+    def _build_providers(self, settings: Settings) -> None:
+        p = self.parts
+        providers: dict[str, Provider] = {}
+        for ps in settings.providers:
+            if not ps.enabled:
+                continue
+            providers[ps.name] = self._factory(ps)
+            p.limiter.configure(ps.name, ps.rpm, ps.tpm)
+        p.providers = providers
+
+    async def _close_providers(self) -> None:
+        for provider in self.parts.providers.values():
+            await provider.aclose()
+
+    # ---- 7. get_performance_metrics -------------------------------------------------------------------------
+
+    async def get_performance_metrics(self, window: str = "15m") -> MetricsSummary:
+        try:
+            return self.parts.metrics.summary(window, self.parts.clock.now())
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from None
+
+    # ---- 8. get_optimization_recommendations ----------------------------------------------------------------
+
+    async def get_optimization_recommendations(self) -> list[Recommendation]:
+        p = self.parts
+        now = p.clock.now()
+        return recommend(
+            p.metrics.summary("24h", now), p.metrics.summary("15m", now), p.catalog, p.budget.snapshot(p.clock.wall())
+        )
+
+    # ---- 9. execute_adaptive_workflow -----------------------------------------------------------------------
+
+    async def execute_adaptive_workflow(
+        self,
+        workflow: WorkflowSpec | str,
+        progress: Callable[[str, str, Any], None] | None = None,
+    ) -> WorkflowResult:
+        """Run a workflow (a spec, or a bare task that gets the default plan); each step is routed."""
+        spec = plan_for_task(workflow) if isinstance(workflow, str) else workflow
+        result = await run_workflow(spec, self.executor.execute, progress)
+        await self.parts.store.append_audit(
+            "workflow.finished", {"name": spec.name, "steps": len(spec.steps), "ok": result.ok}
+        )
+        return result
+
+    # ---- 10. get_enhanced_capabilities ----------------------------------------------------------------------
+
+    async def get_enhanced_capabilities(self) -> Capabilities:
+        p = self.parts
+        models = p.catalog.all()
+        return Capabilities(
+            providers=tuple(p.providers),
+            reachable=tuple(n for n in p.providers if p.health_of(n).state in ("up", "degraded")),
+            models=len(models),
+            vendors=len(p.catalog.vendors()),
+            strategies=tuple(x.value for x in Preference),
+            workflow_modes=("auto-plan", "sequential steps"),
+            max_context_tokens=max((m.context_length for m in models), default=0),
+            max_prompt_chars=C.MAX_PROMPT_CHARS,
+            features=(
+                "streaming",
+                "cancellation",
+                "fallback chains",
+                "circuit breakers",
+                "retries with full jitter and Retry-After",
+                "rate limits",
+                "budget caps",
+                "metrics p50/p95/p99",
+                "recommendations",
+                "hash-chained audit log",
+            ),
+            secrets_backend=self._secrets.describe() if self._secrets else "none",
+        )
+
+    # ---- 11. test_enhanced_orchestration --------------------------------------------------------------------
+
+    async def test_enhanced_orchestration(self) -> SelfTestReport:
+        """Self-test: store writable, keys present, each provider reachable and one round trip per provider."""
+        p = self.parts
+        checks: list[CheckResult] = []
+
+        async def timed(name: str, coro: Any) -> None:
+            t0 = time.perf_counter()
+            try:
+                detail = await coro
+                checks.append(CheckResult(name, True, str(detail), (time.perf_counter() - t0) * 1000))
+            except (EngineError, OSError) as exc:
+                checks.append(CheckResult(name, False, str(exc), (time.perf_counter() - t0) * 1000))
+
+        async def store_ok() -> str:
+            result = await p.store.integrity_check()
+            if result != "ok":
+                raise StorageError(f"integrity_check: {result}", environment=True)
+            await p.store.append_audit("selftest", {})
+            n = await p.store.verify_audit()
+            return f"integrity ok, audit chain of {n} entries verified"
+
+        await timed("store", store_ok())
+        if not p.providers:
+            checks.append(CheckResult("providers", False, "no provider is configured"))
+        for name, provider in p.providers.items():
+            ps = p.settings.provider(name)
+            await timed(f"{name}: key", self._check_key(name, ps.api_key_env if ps else None, ps.kind if ps else ""))
+            await timed(f"{name}: models", self._check_models(name, provider))
+            await timed(f"{name}: round trip", self._check_round_trip(name, provider))
+        return SelfTestReport(tuple(checks))
+
+    async def _check_key(self, name: str, env_var: str | None, kind: str) -> str:
+        source = self._key_source(name, env_var)
+        if source == "none" and kind == "openrouter":
+            raise ConfigError(f"no API key for {name}", hint=f"run `autodevai config key {name}`")
+        return f"key from {source}"
+
+    async def _check_models(self, name: str, provider: Provider) -> str:
+        models = await provider.list_models()
+        self.parts.health_of(name).models_listed = len(models)
+        return f"{len(models)} models listed"
+
+    async def _check_round_trip(self, name: str, provider: Provider) -> str:
+        p = self.parts
+        candidates = p.catalog.query(provider=name, sort="price_out")
+        if not candidates:
+            raise InvalidRequest(f"{name} lists no model to call")
+        model = next((m for m in candidates if m.price_out > 0), candidates[0])
+        call = ProviderCall(model=model.id, messages=(_ping(),), max_tokens=8)
+        t0 = p.clock.now()
+        try:
+            completion = await provider.chat(call, timeout_s=p.settings.resilience.read_timeout_s)
+        except ProviderError:
+            p.health_of(name).failed(p.clock.wall(), "selftest")
+            raise
+        p.health_of(name).ok(p.clock.wall())
+        ms = (p.clock.now() - t0) * 1000
+        return f"{completion.model} answered in {ms:.0f} ms ({completion.usage.total_tokens} tokens)"
+
+    # ---- lifecycle ------------------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self.parts.settings
+
+    async def aclose(self) -> None:
+        """Stop background work, close providers and the store (pending writes are committed)."""
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+            try:
+                await self._refresh_task
+            except (asyncio.CancelledError, EngineError):
+                pass
+            except Exception:
+                log.exception("catalog refresh failed")
+        await self._close_providers()
+        await self.parts.store.close()
+
+
+def _ping() -> ChatMessage:
+    return ChatMessage(role="user", content="Reply with the single word: pong")
+
+
+def _redacted_patch(patch: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (_redacted_patch(v) if isinstance(v, Mapping) else redact(str(v))) for k, v in patch.items()}

@@ -1,0 +1,86 @@
+"""The engine's live parts in one mutable bundle, and per-provider health.
+
+``Components`` is what the executor and the facade share; ``configure`` swaps parts in place so that a running
+request keeps the objects it started with while new requests see the new ones.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from autodevai.engine.breaker import BreakerBoard
+from autodevai.engine.budget import BudgetLedger
+from autodevai.engine.catalog import Catalog
+from autodevai.engine.metrics import Metrics
+from autodevai.engine.ports import Clock, Provider, Store
+from autodevai.engine.ratelimit import RateLimiter
+from autodevai.engine.routing import Router
+from autodevai.engine.settings import ProviderSettings, Settings
+
+__all__ = ["Components", "ProviderFactory", "ProviderHealth"]
+
+ProviderFactory = Callable[[ProviderSettings], Provider]
+
+
+@dataclass(slots=True)
+class ProviderHealth:
+    """What the engine has seen of one provider (for status, capabilities and the advisor)."""
+
+    name: str
+    calls: int = 0
+    failures: int = 0
+    consecutive_failures: int = 0
+    last_ok_wall: float | None = None
+    last_error: str | None = None
+    last_error_wall: float | None = None
+    models_listed: int | None = None  # how many models /models returned last time, None = not yet asked
+
+    def ok(self, wall: float) -> None:
+        self.calls += 1
+        self.consecutive_failures = 0
+        self.last_ok_wall = wall
+
+    def failed(self, wall: float, error: str) -> None:
+        self.calls += 1
+        self.failures += 1
+        self.consecutive_failures += 1
+        self.last_error = error
+        self.last_error_wall = wall
+
+    @property
+    def state(self) -> str:
+        """ "up", "degraded" (some recent failures) or "down" (3+ failures in a row), "unknown" before any call."""
+        if self.calls == 0 and self.models_listed is None:
+            return "unknown"
+        if self.consecutive_failures >= 3:
+            return "down"
+        if self.consecutive_failures > 0:
+            return "degraded"
+        return "up"
+
+
+@dataclass(slots=True)
+class Components:
+    settings: Settings
+    providers: dict[str, Provider]
+    catalog: Catalog
+    router: Router
+    breakers: BreakerBoard
+    limiter: RateLimiter
+    budget: BudgetLedger
+    metrics: Metrics
+    store: Store
+    clock: Clock
+    rng: random.Random
+    health: dict[str, ProviderHealth] = field(default_factory=dict)
+    in_flight: int = 0
+    started_wall: float = 0.0
+    catalog_fetched_wall: float | None = None
+
+    def health_of(self, provider: str) -> ProviderHealth:
+        h = self.health.get(provider)
+        if h is None:
+            h = self.health[provider] = ProviderHealth(provider)
+        return h

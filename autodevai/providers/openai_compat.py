@@ -1,0 +1,340 @@
+"""``OpenAICompatProvider``: one OpenAI-compatible server (OpenAI, Ollama, LM Studio, llama.cpp, vLLM, ...).
+
+Implements the engine's ``Provider`` port over the shared ``httpx.AsyncClient`` (see ``http.py``). It sends
+OpenAI's chat body only; OpenRouter's extras live in ``openrouter.py``. Every failure leaves here as a
+``ProviderError`` subclass built by ``error_map`` and raised ``from`` the original exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import httpx
+
+from autodevai.engine.errors import (
+    MalformedResponse,
+    ProviderError,
+    ProviderUnavailable,
+    StreamInterrupted,
+    redact,
+    register_secret,
+)
+from autodevai.engine.types import Completion, ModelInfo, ProviderCall, StreamEvent
+from autodevai.providers import error_map, wire
+
+__all__ = ["LIST_TIMEOUT_S", "OpenAICompatProvider"]
+
+LIST_TIMEOUT_S = 30.0  # budget for GET /models and GET /key (OpenRouter's catalog is ~1 MB)
+
+_DRAIN_S = 0.5  # at most this long to read the end of a stream's body after [DONE]
+# Exceptions that can escape httpx (or our asyncio deadline) while a request is on the wire.
+_TRANSPORT_ERRORS = (httpx.HTTPError, TimeoutError)
+
+
+class OpenAICompatProvider:
+    """A ``Provider`` for any server that speaks OpenAI's ``/chat/completions`` and ``/models``.
+
+    ``models``, when given, restricts ``list_models`` to these ids (ids the server does not list are still
+    offered, with default metadata: the user configured them on purpose). The shared ``client`` is never
+    closed here.
+    """
+
+    kind: ClassVar[str] = "openai"
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        api_key: str | None,
+        client: httpx.AsyncClient,
+        *,
+        models: Sequence[str] = (),
+    ) -> None:
+        if api_key:
+            register_secret(api_key)  # before anything can fail and echo it
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.models: tuple[str, ...] = tuple(models)
+        self._client = client
+        self._api_key = api_key or None
+        try:
+            self._chat_url = httpx.URL(self.base_url + "/chat/completions")
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"{name}: invalid base URL {redact(base_url)!r}") from exc
+        self._headers: dict[str, str] = self._default_headers()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, base_url={self.base_url!r})"
+
+    # ---- hooks for subclasses ------------------------------------------------
+
+    def _default_headers(self) -> dict[str, str]:
+        """Headers of every request (merged over the client's). Subclasses add their own."""
+        headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+        if self._api_key:
+            headers["authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def _body(self, call: ProviderCall, *, stream: bool) -> dict[str, Any]:
+        """The request body; OpenAI's fields only. ``OpenRouterProvider`` adds its routing fields."""
+        return wire.chat_body(call, stream=stream)
+
+    # ---- helpers ------------------------------------------------
+
+    def _headers_for(self, call: ProviderCall) -> dict[str, str]:
+        if not call.extra_headers:
+            return self._headers
+        headers = dict(self._headers)
+        for key, value in call.extra_headers:
+            if key.lower() != "authorization":  # the key is ours to send; a caller's header never replaces it
+                headers[key] = value
+        return headers
+
+    def _check_open(self, model: str | None) -> None:
+        if self._closed:
+            raise ProviderUnavailable(f"{self.name} was closed", provider=self.name, model=model)
+
+    def _transport_error(self, model: str | None, exc: BaseException, timeout_s: float) -> ProviderError:
+        return error_map.error_for_exception(self.name, model, exc, timeout_s)
+
+    def _status_error(self, model: str | None, response: httpx.Response) -> ProviderError:
+        return error_map.error_for_status(
+            self.name, model, response.status_code, response.headers, response.content, now=time.time()
+        )
+
+    def _malformed(self, model: str | None, exc: Exception) -> MalformedResponse:
+        return MalformedResponse(
+            f"{self.name} sent a malformed response for {model or 'a request'}: {exc}",
+            provider=self.name,
+            model=model,
+            status=200,
+        )
+
+    def _parse_completion(self, call: ProviderCall, response: httpx.Response) -> Completion:
+        try:
+            return wire.parse_completion(
+                json.loads(response.content),
+                provider=self.name,
+                requested_model=call.model,
+                generation_header=response.headers.get("x-generation-id"),
+            )
+        except wire.EmbeddedError as exc:
+            raise error_map.error_for_payload(self.name, call.model, exc.error) from exc
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, WireError
+            raise self._malformed(call.model, exc) from exc
+
+    async def _get_json(self, path: str, timeout_s: float) -> Any:
+        """GET ``base_url + path`` and return the parsed JSON body; errors mapped like chat's."""
+        self._check_open(None)
+        try:
+            async with asyncio.timeout(timeout_s):
+                response = await self._client.get(self.base_url + path, headers=self._headers)
+        except _TRANSPORT_ERRORS as exc:
+            raise self._transport_error(None, exc, timeout_s) from exc
+        if response.status_code != 200:
+            raise self._status_error(None, response)
+        try:
+            return json.loads(response.content)
+        except ValueError as exc:
+            raise self._malformed(None, exc) from exc
+
+    # ---- the Provider port ------------------------------------------------
+
+    async def chat(self, call: ProviderCall, *, timeout_s: float) -> Completion:
+        """One non-streaming completion within ``timeout_s`` seconds overall; raises ``ProviderError``s."""
+        self._check_open(call.model)
+        content = wire.dumps(self._body(call, stream=False))
+        try:
+            async with asyncio.timeout(timeout_s):
+                response = await self._client.post(self._chat_url, content=content, headers=self._headers_for(call))
+        except _TRANSPORT_ERRORS as exc:
+            raise self._transport_error(call.model, exc, timeout_s) from exc
+        if response.status_code != 200:
+            raise self._status_error(call.model, response)
+        return self._parse_completion(call, response)
+
+    async def stream(self, call: ProviderCall, *, timeout_s: float) -> AsyncIterator[StreamEvent]:
+        """Yield ``StreamEvent(delta=...)`` per content delta, then one ``StreamEvent(completion=...)``.
+
+        The whole stream must finish within ``timeout_s``. Closing the generator (``aclose()``, leaving an
+        ``async with contextlib.aclosing(...)`` block, or cancelling the consuming task) closes the HTTP
+        response at once, which drops the connection so the server stops generating. A stream that breaks
+        after it began raises ``StreamInterrupted`` carrying the text received so far in ``partial``.
+        """
+        self._check_open(call.model)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        started = time.perf_counter()
+        request = self._client.build_request(
+            "POST",
+            self._chat_url,
+            content=wire.dumps(self._body(call, stream=True)),
+            headers=self._headers_for(call),
+        )
+        try:
+            async with asyncio.timeout_at(deadline):
+                response = await self._client.send(request, stream=True)
+        except _TRANSPORT_ERRORS as exc:
+            raise self._transport_error(call.model, exc, timeout_s) from exc
+        chunks = response.aiter_bytes()
+        events: AsyncGenerator[StreamEvent, None] | None = None
+        try:
+            if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
+                "text/event-stream"
+            ):
+                # An error status, or a server that ignored stream=true and sent one JSON answer.
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await response.aread()
+                except _TRANSPORT_ERRORS as exc:
+                    raise self._transport_error(call.model, exc, timeout_s) from exc
+                if response.status_code != 200:
+                    raise self._status_error(call.model, response)
+                completion = self._parse_completion(call, response)
+                if completion.content:
+                    yield StreamEvent(delta=completion.content)
+                yield StreamEvent(completion=completion)
+                return
+            events = self._events(call, response, chunks, deadline, started, timeout_s)
+            async for event in events:
+                yield event
+        finally:
+            # Close inner generators explicitly rather than leaving them to the garbage collector's hook.
+            if events is not None:
+                await events.aclose()
+            if isinstance(chunks, AsyncGenerator):
+                await chunks.aclose()
+            await response.aclose()
+
+    async def _events(
+        self,
+        call: ProviderCall,
+        response: httpx.Response,
+        chunks: AsyncIterator[bytes],
+        deadline: float,
+        started: float,
+        timeout_s: float,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        state = wire.StreamState()
+        ttft: float | None = None
+        pending = b""
+        while not state.done:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                break
+            except (TimeoutError, httpx.TimeoutException) as exc:
+                raise self._transport_error(call.model, exc, timeout_s) from exc
+            except httpx.HTTPError as exc:  # connection cut mid-body
+                raise self._interrupted(call.model, state, f"connection lost ({type(exc).__name__})") from exc
+            lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                delta = self._feed(call, state, line.rstrip(b"\r"))
+                if state.done:
+                    break
+                if delta:
+                    if ttft is None:
+                        ttft = time.perf_counter() - started
+                    yield StreamEvent(delta=delta)
+        if not state.done and pending.strip():  # the body ended without a newline after its last line
+            delta = self._feed(call, state, pending.strip())
+            if delta:
+                ttft = ttft if ttft is not None else time.perf_counter() - started
+                yield StreamEvent(delta=delta)
+        if not state.finished:
+            raise self._interrupted(call.model, state, "the stream ended before its final chunk")
+        yield StreamEvent(
+            completion=state.completion(
+                provider=self.name,
+                requested_model=call.model,
+                generation_header=response.headers.get("x-generation-id"),
+                ttft_s=ttft,
+            )
+        )
+        if state.done:
+            await _drain(chunks, deadline)
+
+    def _feed(self, call: ProviderCall, state: wire.StreamState, line: bytes) -> str:
+        try:
+            return state.feed(line)
+        except wire.EmbeddedError as exc:
+            raise self._interrupted(call.model, state, _error_text(exc.error), exc.error) from exc
+        except ValueError as exc:
+            raise self._malformed(call.model, exc) from exc
+
+    def _interrupted(
+        self, model: str, state: wire.StreamState, why: str, error: Mapping[str, Any] | None = None
+    ) -> StreamInterrupted:
+        code = error.get("code") if error else None
+        status = code if isinstance(code, int) else None
+        got = len(state.text)
+        return StreamInterrupted(
+            f"{self.name} stream for {state.model or model} broke after {got} characters: {why}",
+            partial=state.text,
+            provider=self.name,
+            model=state.model or model,
+            status=status,
+        )
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The server's models (``GET /models``), restricted to ``models`` when configured.
+
+        A server without ``/models`` (404) still yields the configured ids, with default metadata.
+        """
+        try:
+            data = await self._get_json("/models", LIST_TIMEOUT_S)
+        except ProviderError as exc:
+            if self.models and exc.status == 404:
+                return [ModelInfo(id=m, provider=self.name, name=m, vendor=_vendor(m)) for m in self.models]
+            raise
+        try:
+            listed = wire.parse_models(data, self.name)
+        except ValueError as exc:
+            raise self._malformed(None, exc) from exc
+        if not self.models:
+            return listed
+        wanted = set(self.models)
+        kept = [m for m in listed if m.id in wanted]
+        seen = {m.id for m in kept}
+        kept += [ModelInfo(id=m, provider=self.name, name=m, vendor=_vendor(m)) for m in self.models if m not in seen]
+        return kept
+
+    async def key_info(self) -> Mapping[str, Any] | None:
+        """Plain OpenAI-compatible servers have no key endpoint."""
+        return None
+
+    async def aclose(self) -> None:
+        """Refuse further calls. The shared client belongs to whoever made it (compose.py) and stays open."""
+        self._closed = True
+
+
+async def _drain(chunks: AsyncIterator[bytes], deadline: float) -> None:
+    """Read what follows ``[DONE]`` (the chunked body's terminator) so the connection goes back to the pool.
+
+    httpcore only reuses a connection whose response was read to its end; closing it early means the next call
+    pays a new TCP/TLS handshake. Bounded: a server that keeps the body open after [DONE] just gets closed.
+    """
+    limit = min(deadline, asyncio.get_running_loop().time() + _DRAIN_S)
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout_at(limit):
+            async for _ in chunks:
+                pass
+
+
+def _vendor(model_id: str) -> str:
+    return model_id.split("/", 1)[0] if "/" in model_id else ""
+
+
+def _error_text(error: Mapping[str, Any]) -> str:
+    message = error.get("message")
+    code = error.get("code")
+    text = message if isinstance(message, str) and message else "error chunk"
+    return f"{text} (code {code})" if code is not None else text

@@ -1,0 +1,248 @@
+"""What a simulated model says: deterministic answers from (seed, model, prompt).
+
+Owns: the checkable tasks (arithmetic like "What is 17*23?" and capitals of countries), answered correctly
+with the model's accuracy probability and otherwise with a plausible wrong answer; a readable generated reply
+for any other prompt; the cheap token estimate (chars/4, plus 4 per message) used for usage and for
+``max_tokens``. Same seed, model and messages always give the same text, so tests and benchmarks can check
+answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["Answer", "answer", "estimate_tokens", "message_text", "prompt_tokens"]
+
+CHARS_PER_TOKEN = 4
+MESSAGE_OVERHEAD = 4
+DEFAULT_REPLY_TOKENS = 60
+
+_NUM = r"\d+(?:\.\d+)?"
+_OPS = "+-*/x×÷"
+_EXPR_RE = re.compile(rf"-?{_NUM}(?:\s*[{re.escape(_OPS)}]\s*-?{_NUM})+")
+_TOKEN_RE = re.compile(rf"{_NUM}|[{re.escape(_OPS)}]")
+_CAPITAL_RE = re.compile(r"capital (?:city )?of\s+(?:the\s+)?([a-z][a-z .'-]*?)\s*[?.!]*\s*$", re.IGNORECASE)
+_WORD_RE = re.compile(r"\S+\s*")
+_TOPIC_RE = re.compile(r"[A-Za-z][A-Za-z\-]{3,23}")
+
+CAPITALS: dict[str, str] = {
+    "france": "Paris", "germany": "Berlin", "italy": "Rome", "spain": "Madrid", "portugal": "Lisbon",
+    "united kingdom": "London", "ireland": "Dublin", "netherlands": "Amsterdam", "belgium": "Brussels",
+    "switzerland": "Bern", "austria": "Vienna", "poland": "Warsaw", "czechia": "Prague",
+    "hungary": "Budapest", "greece": "Athens", "sweden": "Stockholm", "norway": "Oslo",
+    "denmark": "Copenhagen", "finland": "Helsinki",
+    "russia": "Moscow", "ukraine": "Kyiv", "turkey": "Ankara", "egypt": "Cairo", "nigeria": "Abuja",
+    "kenya": "Nairobi", "south africa": "Pretoria", "morocco": "Rabat", "ethiopia": "Addis Ababa",
+    "united states": "Washington, D.C.", "canada": "Ottawa", "mexico": "Mexico City", "brazil": "Brasília",
+    "argentina": "Buenos Aires", "chile": "Santiago", "peru": "Lima", "colombia": "Bogotá", "japan": "Tokyo",
+    "china": "Beijing", "india": "New Delhi", "south korea": "Seoul", "indonesia": "Jakarta",
+    "thailand": "Bangkok", "vietnam": "Hanoi", "philippines": "Manila", "australia": "Canberra",
+    "new zealand": "Wellington", "iran": "Tehran", "saudi arabia": "Riyadh", "pakistan": "Islamabad",
+}  # fmt: skip
+_ALIASES = {
+    "usa": "united states", "us": "united states", "uk": "united kingdom", "czech republic": "czechia",
+    "britain": "united kingdom", "america": "united states", "korea": "south korea",
+}  # fmt: skip
+
+_OPENINGS = (
+    "Here is a short answer about {topic}.",
+    "Good question about {topic}.",
+    "Let me address {topic} directly.",
+    "Thinking about {topic}, a few points stand out.",
+    "In short, {topic} comes down to a handful of trade-offs.",
+)
+_SENTENCES = (
+    "The key idea is to break the problem into smaller steps and check each one.",
+    "In practice, the right choice depends on the constraints you care about most.",
+    "A simple approach works well for most cases, and you can refine it later.",
+    "Start with the clearest example, then generalize from it.",
+    "Measure before and after any change, so you know whether it helped.",
+    "Keep the interface small and the details behind it easy to replace.",
+    "Most problems here come from unclear assumptions rather than hard limits.",
+    "Write down what success looks like before you pick a tool.",
+    "When in doubt, prefer the option that is easier to undo.",
+    "Cost, speed and quality pull in different directions, so decide which matters first.",
+    "A small experiment usually answers the question faster than a long debate.",
+    "Document the decision and the reason for it, so the next person can follow.",
+    "Edge cases deserve a test of their own, even when they look unlikely.",
+    "Reuse what already works instead of building everything from scratch.",
+    "If the numbers disagree with your intuition, trust the numbers and look closer.",
+    "Finally, revisit the result after some real use; it will teach you more than planning.",
+)
+_STOP = frozenset((
+    "what", "which", "where", "when", "there", "their", "about", "would", "could", "should", "this",
+    "that", "with", "from", "have", "your", "into", "explain", "please", "tell", "give", "write", "make",
+    "does", "some", "more", "most", "than", "then", "them", "they",
+))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A model's reply: text, pieces, token count, why it ended, whether a checkable task was right."""
+
+    text: str
+    pieces: tuple[str, ...]
+    completion_tokens: int
+    finish_reason: str  # "stop" or "length"
+    correct: bool | None  # None when the prompt was not a checkable task
+
+
+def message_text(message: Any) -> str:
+    """The text of one chat message, whether ``content`` is a string or a list of OpenAI content parts."""
+    if not isinstance(message, dict):
+        return ""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def estimate_tokens(text: str) -> int:
+    """The cheap token estimate: one token per four characters, at least one for non-empty text."""
+    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+
+
+def prompt_tokens(messages: list[Any]) -> int:
+    """Prompt tokens of a message list: chars/4 plus 4 per message."""
+    return sum(len(message_text(m)) // CHARS_PER_TOKEN + MESSAGE_OVERHEAD for m in messages)
+
+
+Number = int | Fraction  # ints stay ints (fast); a decimal or a division makes a Fraction (exact)
+
+
+def _fmt(value: Number) -> str:
+    if isinstance(value, int) or value.denominator == 1:
+        return str(int(value))
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"
+
+
+def _evaluate(expr: str) -> tuple[str, Number] | None:
+    """Evaluate ``a op b op c ...`` with * and / before + and -; None on division by zero."""
+    tokens = _TOKEN_RE.findall(expr)
+    # Re-attach unary minus: a "-" at the start or right after another operator belongs to the number.
+    values: list[Number] = []
+    ops: list[str] = []
+    sign = 1
+    expect_number = True
+    for tok in tokens:
+        if expect_number:
+            if tok == "-":
+                sign = -sign
+                continue
+            values.append(sign * (Fraction(tok) if "." in tok else int(tok)))
+            sign, expect_number = 1, False
+        else:
+            ops.append({"x": "*", "×": "*", "÷": "/"}.get(tok, tok))
+            expect_number = True
+    if len(values) != len(ops) + 1 or not ops:
+        return None
+    terms: list[Number] = [values[0]]
+    term_ops: list[str] = []
+    for op, value in zip(ops, values[1:], strict=True):
+        if op in "*/":
+            if op == "/" and value == 0:
+                return None
+            terms[-1] = terms[-1] * value if op == "*" else Fraction(terms[-1]) / value
+        else:
+            terms.append(value)
+            term_ops.append(op)
+    total = terms[0]
+    for op, term in zip(term_ops, terms[1:], strict=True):
+        total = total + term if op == "+" else total - term
+    shown = " ".join(
+        [_fmt(values[0])] + [f"{'×' if o == '*' else o} {_fmt(v)}" for o, v in zip(ops, values[1:], strict=True)]
+    )
+    return shown, total
+
+
+def _wrong_number(right: Number, rng: random.Random) -> Number:
+    delta = rng.choice((1, 2, 3, 4, 9, 10, 11, 100)) * rng.choice((-1, 1))
+    if isinstance(right, Fraction) and right.denominator != 1:
+        return right + Fraction(delta, 2)
+    return right + delta
+
+
+def _checkable(text: str, rng: random.Random, correct: bool) -> str | None:
+    match = _EXPR_RE.search(text)
+    if match:
+        result = _evaluate(match.group(0))
+        if result is None:
+            return "Division by zero is undefined."
+        shown, right = result
+        value = right if correct else _wrong_number(right, rng)
+        return f"{shown} = {_fmt(value)}."
+    cap = _CAPITAL_RE.search(text.strip())
+    if cap:
+        country = cap.group(1).strip().lower()
+        country = _ALIASES.get(country, country)
+        if country in CAPITALS:
+            city = CAPITALS[country]
+            if not correct:
+                city = rng.choice([c for c in CAPITALS.values() if c != city])
+            return f"The capital of {country.title()} is {city}."
+    return None
+
+
+def _prose(text: str, rng: random.Random, target_tokens: int) -> str:
+    words = list(dict.fromkeys(w.lower() for w in _TOPIC_RE.findall(text) if w.lower() not in _STOP))
+    topic = " ".join(words[:2]) or "your question"
+    parts = [rng.choice(_OPENINGS).format(topic=topic)]
+    pool = list(_SENTENCES)
+    rng.shuffle(pool)
+    for sentence in pool:  # whole sentences only, as long as the reply stays within the target
+        if estimate_tokens(" ".join([*parts, sentence])) > target_tokens:
+            break
+        parts.append(sentence)
+    return " ".join(parts)
+
+
+def _truncate(text: str, max_tokens: int) -> tuple[str, bool]:
+    if estimate_tokens(text) <= max_tokens:
+        return text, False
+    limit = max_tokens * CHARS_PER_TOKEN
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut), True
+
+
+def answer(seed: int, model: str, messages: list[Any], max_tokens: int | None, accuracy: float) -> Answer:
+    """The reply of ``model`` to ``messages``: deterministic in (seed, model, messages).
+
+    A checkable task in the last user message is answered right when a hash-derived uniform draw falls below
+    ``accuracy``. The reply never exceeds ``max_tokens`` (default cap: 60 tokens for prose).
+    """
+    convo = "\x1e".join(f"{m.get('role', '')}\x1f{message_text(m)}" for m in messages if isinstance(m, dict))
+    last_user = next(
+        (message_text(m) for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), ""
+    )
+    return _answer(seed, model, convo, last_user, max_tokens, accuracy)
+
+
+@lru_cache(maxsize=4096)  # benchmarks repeat prompts; an answer is a pure function of these arguments
+def _answer(seed: int, model: str, convo: str, last_user: str, max_tokens: int | None, accuracy: float) -> Answer:
+    digest = hashlib.blake2b(f"{seed}\x1d{model}\x1d{convo}".encode(), digest_size=16).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64
+    rng = random.Random(int.from_bytes(digest[8:], "big"))
+    correct = draw < accuracy
+    text = _checkable(last_user, rng, correct)
+    checked: bool | None = correct if text is not None else None
+    if text is None:
+        target = rng.randint(DEFAULT_REPLY_TOKENS // 2, DEFAULT_REPLY_TOKENS)
+        text = _prose(last_user, rng, target)
+    text, cut = _truncate(text, max_tokens if max_tokens and max_tokens > 0 else DEFAULT_REPLY_TOKENS * 4)
+    return Answer(
+        text=text,
+        pieces=tuple(_WORD_RE.findall(text)) or (text,),
+        completion_tokens=max(1, estimate_tokens(text)),
+        finish_reason="length" if cut else "stop",
+        correct=checked,
+    )

@@ -1,0 +1,32 @@
+"""The simulator's configuration: one validated pydantic model, for the Python API and the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autodevai.engine.constants import FREE_MODEL_RPM
+from autodevai.sim.faults import FaultRule
+
+__all__ = ["SimConfig"]
+
+
+class SimConfig(BaseModel):
+    """How a simulator behaves.
+
+    ``latency_scale`` multiplies every model's time to first token and generation time (0 = instant: tests and
+    benchmarks). ``keys`` empty accepts any non-empty bearer token. ``credit_limit`` is USD per key (None =
+    unlimited). ``models`` limits the catalog: the first N models (int) or the ids/globs listed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 0
+    latency_scale: Annotated[float, Field(ge=0.0)] = 1.0
+    keys: set[str] = Field(default_factory=set)
+    credit_limit: Annotated[float, Field(ge=0.0)] | None = None
+    faults: list[FaultRule] = Field(default_factory=list)
+    models: int | list[str] | None = None
+    free_rpm: Annotated[int, Field(ge=1)] = FREE_MODEL_RPM
+    keepalive_s: Annotated[float, Field(gt=0.0)] = 1.0  # ": OPENROUTER PROCESSING" interval while a stream waits
