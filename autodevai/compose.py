@@ -71,6 +71,29 @@ def save_settings_file(path: Path, settings: Settings, ephemeral: set[str] | Non
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
 
 
+class AppSecrets:
+    """The keyring store plus what only compose knows: the built-in simulator needs no key."""
+
+    def __init__(self, inner: KeyringSecrets) -> None:
+        self.inner = inner
+        self.keyless: set[str] = set()  # provider names served by our simulator
+
+    def get(self, provider: str, env_var: str | None = None) -> str | None:
+        return SIM_KEY if provider in self.keyless else self.inner.get(provider, env_var)
+
+    def set(self, provider: str, secret: str) -> None:
+        self.inner.set(provider, secret)
+
+    def delete(self, provider: str) -> None:
+        self.inner.delete(provider)
+
+    def source(self, provider: str, env_var: str | None = None) -> str:
+        return "not needed (simulator)" if provider in self.keyless else self.inner.source(provider, env_var)
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+
 @dataclass
 class App:
     """An engine with the resources it owns. ``notices`` are sentences for the user (e.g. "using the simulator")."""
@@ -93,7 +116,7 @@ def _start_simulator() -> tuple[object, str]:
     from autodevai.sim.config import SimConfig
     from autodevai.sim.thread import SimThread
 
-    sim = SimThread(SimConfig(latency_scale=float(os.environ.get("AUTODEVAI_SIM_LATENCY_SCALE", "0.25"))))
+    sim = SimThread(SimConfig(latency_scale=float(os.environ.get("AUTODEVAI_SIM_LATENCY_SCALE", "0.1"))))
     url = sim.start()
     return sim, url
 
@@ -119,7 +142,7 @@ async def open_engine(
     install_log_redaction()
     config_path = config_path or paths.config_file()
     settings = settings or load_settings(config_path)
-    secrets = KeyringSecrets()
+    secrets = AppSecrets(KeyringSecrets())
     notices: list[str] = []
     ephemeral: set[str] = set()
     sim = None
@@ -129,6 +152,7 @@ async def open_engine(
         settings = settings.model_copy(update={"providers": [*settings.providers, *extra]})
         ephemeral.update(p.name for p in extra)
     if not any(p.enabled for p in settings.providers):
+        ps: ProviderSettings | None = None
         if secrets.get("openrouter"):
             from autodevai.engine.constants import OPENROUTER_BASE_URL
 
@@ -137,22 +161,21 @@ async def open_engine(
         elif auto_simulator:
             sim, sim_url = _start_simulator()
             ps = ProviderSettings(name=SIM_PROVIDER, kind="openrouter", base_url=sim_url, attribution=False)
+            secrets.keyless.add(SIM_PROVIDER)
             notices.append(
                 f"No provider or API key is configured: using the built-in simulator at {sim_url} "
                 "(answers are simulated). Add a key with `autodevai config key openrouter`."
             )
-        else:
-            raise ConfigError("no provider is configured", hint="add one with `autodevai config provider add`")
-        settings = settings.model_copy(update={"providers": [*settings.providers, ps]})
-        ephemeral.add(ps.name)
+        # else: an engine with no provider (configuration commands need none)
+        if ps is not None:
+            settings = settings.model_copy(update={"providers": [*settings.providers, ps]})
+            ephemeral.add(ps.name)
 
     res = settings.resilience
     client = make_client(res.connect_timeout_s, res.read_timeout_s, trust_env=trust_env)
 
     def factory(ps: ProviderSettings) -> Provider:
         key = secrets.get(ps.name, ps.api_key_env)
-        if key is None and sim_url is not None and ps.base_url == sim_url:
-            key = SIM_KEY
         return build_provider(ps.kind, ps.name, ps.base_url, key, client, ps.models, attribution=ps.attribution)
 
     store = await SqliteStore.open(db_path or paths.db_file())

@@ -64,6 +64,16 @@ class KeyringSecrets:
         """The environment variable that holds ``provider``'s key by default, if there is one."""
         return self._env_vars.get(provider)
 
+    def source(self, provider: str, env_var: str | None = None) -> str:
+        """Where ``provider``'s key would come from: "keyring", "env VAR" or "none" (never the key itself)."""
+        secret = self.get(provider, env_var)
+        if secret is None:
+            return "none"
+        var = env_var or self._env_vars.get(provider)
+        if var and os.environ.get(var, "").strip() == secret:
+            return f"env {var}"
+        return "keyring"
+
     def get(self, provider: str, env_var: str | None = None) -> str | None:
         """``provider``'s key from the keyring, else from ``env_var`` (default: the provider's usual
         variable). None when neither has one; a broken keyring is logged and skipped, never raised."""

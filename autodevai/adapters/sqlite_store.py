@@ -55,6 +55,7 @@ _EVENT_COLS = (
     "completion_tokens",
     "cost_usd",
     "task_class",
+    "attempts",
 )
 
 # Primary result codes (https://www.sqlite.org/rescode.html) meaning the environment is at fault: what to tell
@@ -320,11 +321,14 @@ class SqliteStore:
     async def recent_events(self, since_wall: float) -> list[dict[str, Any]]:
         """Requests finished at or after ``since_wall``, oldest first, to warm the metrics: dicts with the
         keys ts, provider, model, status, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd,
-        task_class."""
+        task_class, attempts (the list of per-model attempts, decoded)."""
 
         def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             sql = f"SELECT {', '.join(_EVENT_COLS)} FROM requests WHERE ts >= ? ORDER BY ts, rowid"
-            return [dict(zip(_EVENT_COLS, r, strict=True)) for r in conn.execute(sql, (since_wall,)).fetchall()]
+            rows = [dict(zip(_EVENT_COLS, r, strict=True)) for r in conn.execute(sql, (since_wall,)).fetchall()]
+            for row in rows:
+                row["attempts"] = json.loads(row["attempts"]) if row["attempts"] else []
+            return rows
 
         result: list[dict[str, Any]] = await self._read(read)
         return result

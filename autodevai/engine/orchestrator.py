@@ -59,6 +59,10 @@ log = logging.getLogger("autodevai.engine")
 
 SettingsSaver = Callable[[Settings], None]
 
+# Stored attempt outcomes: which ones were calls that count against a breaker, and which were no call at all.
+_BREAKER_FAILURES = frozenset({"ProviderUnavailable", "ProviderTimeout", "MalformedResponse", "StreamInterrupted"})
+_NOT_A_CALL = frozenset({"CircuitOpen", "skipped", "BudgetExceeded"})
+
 
 class Engine:
     """One installation's engine. All methods are coroutines safe to call concurrently on one event loop."""
@@ -176,6 +180,7 @@ class Engine:
         p = self.parts
         now, wall = p.clock.now(), p.clock.wall()
         rows = await p.store.recent_events(wall - C.WINDOWS["24h"])
+        self._replay_attempts(rows, now, wall)
         p.metrics.load_history(
             RequestEvent(
                 now - (wall - r["ts"]),
@@ -192,6 +197,28 @@ class Engine:
             )
             for r in rows
         )
+
+    def _replay_attempts(self, rows: list[dict[str, Any]], now: float, wall: float) -> None:
+        """Rebuild breaker states and provider health from stored attempts, so that a new process (a CLI call,
+        a restarted app) shows the breakers the last one left: a model that kept failing stays open."""
+        p = self.parts
+        for row in rows:
+            at = now - (wall - row["ts"])
+            for attempt in row.get("attempts") or ():
+                provider, model, outcome = attempt.get("provider"), attempt.get("model"), attempt.get("outcome")
+                if provider not in p.providers or not model or outcome in _NOT_A_CALL:
+                    continue
+                duration = float(attempt.get("latency_ms") or 0.0) / 1000.0
+                breaker = p.breakers.get(provider, model)
+                health = p.health_of(provider)
+                if outcome == "ok":
+                    health.ok(row["ts"])
+                    if breaker.allow(at):
+                        breaker.on_success(at, duration)
+                else:
+                    health.failed(row["ts"], outcome)
+                    if outcome in _BREAKER_FAILURES and breaker.allow(at):
+                        breaker.on_failure(at, duration)
 
     # ---- 2/3. execute ---------------------------------------------------------------------------------------
 
@@ -259,12 +286,7 @@ class Engine:
         )
 
     def _key_source(self, provider: str, env_var: str | None) -> str:
-        if self._secrets is None:
-            return "none"
-        describe = getattr(self._secrets, "source", None)
-        if callable(describe):
-            return str(describe(provider, env_var))
-        return "set" if self._secrets.get(provider, env_var) else "none"
+        return "none" if self._secrets is None else self._secrets.source(provider, env_var)
 
     # ---- 6. configure_enhanced_orchestration ----------------------------------------------------------------
 

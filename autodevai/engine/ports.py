@@ -43,6 +43,10 @@ class SecretStore(Protocol):
 
     def delete(self, provider: str) -> None: ...
 
+    def source(self, provider: str, env_var: str | None = None) -> str:
+        """Where the key comes from ("keyring", "env VAR", "none", ...); never the key itself."""
+        ...
+
     def describe(self) -> str:
         """Which backend holds keys (e.g. "SecretService keyring", "environment only: no keyring")."""
         ...

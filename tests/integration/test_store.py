@@ -146,6 +146,7 @@ async def test_history_is_newest_first_and_searchable(db: Path) -> None:
             stream=True,
         )
         events = await store.recent_events(since_wall=150.0)
+        assert all(isinstance(e["attempts"], list) for e in events)
         assert [e["model"] for e in events] == ["vendor/coder-7b", "sim/small"]
         assert set(events[0]) == {
             "ts",
@@ -158,6 +159,7 @@ async def test_history_is_newest_first_and_searchable(db: Path) -> None:
             "completion_tokens",
             "cost_usd",
             "task_class",
+            "attempts",
         }
     finally:
         await store.close()
