@@ -200,7 +200,7 @@ class Executor:
                             until=snap.open_until or now,
                         )
                         break
-                    if not await self._acquire_rate(ref, info, state):
+                    if not await self._acquire_rate(ref, state, may_wait=is_last):
                         breaker.on_ignored()
                         state.attempts.append(E.Attempt(ref.provider, ref.model, "RateLimited", "local limit"))
                         last_error = E.RateLimited(
@@ -210,19 +210,30 @@ class Executor:
                     total_attempts += 1
                     t0 = clock.now()
                     try:
-                        completion = None
-                        async for item in self._call(provider, request, ref, state, stream=stream):
-                            if isinstance(item, str):
-                                yield item
-                            else:
-                                completion = item
-                        assert completion is not None
+                        call = _provider_call(request, ref)
+                        if stream:
+                            completion = None
+                            async for item in self._stream_call(provider, call, state):
+                                if isinstance(item, str):
+                                    yield item
+                                else:
+                                    completion = item
+                            assert completion is not None
+                        else:
+                            # The provider enforces the one deadline for the whole call and raises
+                            # ProviderTimeout; the loop turns a passed deadline into DeadlineExceeded.
+                            completion = await provider.chat(call, timeout_s=state.deadline - clock.now())
                     except E.ProviderError as exc:
                         duration = clock.now() - t0
                         self._note_failure(ref, exc, duration, state)
                         last_error = exc
                         if state.delivered:
                             raise self._interrupted(exc, state) from exc
+                        if isinstance(exc, E.ProviderTimeout) and clock.now() >= state.deadline - 0.01:
+                            raise E.DeadlineExceeded(
+                                f"the {state.deadline - state.started:.1f} s deadline passed while "
+                                f"{ref.model} was answering"
+                            ) from exc
                         if isinstance(exc, E.AuthRejected | E.PaymentRequired):
                             skip_providers.add(ref.provider)
                             break
@@ -242,17 +253,6 @@ class Executor:
                                 await clock.sleep(delay)
                             continue
                         break
-                    except TimeoutError:
-                        exc2 = E.DeadlineExceeded(
-                            f"the {state.deadline - state.started:.1f} s deadline passed while "
-                            f"{ref.model} was answering"
-                        )
-                        # the model was still answering at the deadline: a timeout for its breaker
-                        timed_out = E.ProviderTimeout("no answer before the deadline", provider=ref.provider)
-                        self._note_failure(ref, timed_out, clock.now() - t0, state)
-                        if state.delivered:
-                            raise self._interrupted(exc2, state) from None
-                        raise exc2 from None
                     # success
                     duration = clock.now() - t0
                     breaker.on_success(clock.now(), duration)
@@ -277,56 +277,43 @@ class Executor:
             f"no model could answer after {len(state.attempts)} attempt(s)", attempts=state.attempts
         )
 
-    async def _call(
-        self, provider: Provider, request: ChatRequest, ref: ModelRef, state: _State, *, stream: bool
+    async def _stream_call(
+        self, provider: Provider, call: ProviderCall, state: _State
     ) -> AsyncIterator[str | Completion]:
-        """One HTTP call of one model, under the overall deadline."""
-        call = ProviderCall(
-            model=ref.model,
-            messages=tuple(request.messages),
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            extra_headers=tuple(request.extra_headers.items()),
-        )
+        """One streamed call: text deltas, then the final ``Completion``; ``state.partial`` keeps what came."""
         clock = self.parts.clock
-        remaining = state.deadline - clock.now()
-        async with asyncio.timeout(remaining):
-            if not stream:
-                yield await provider.chat(call, timeout_s=remaining)
-                return
-            t0 = clock.now()
-            text: list[str] = []
-            try:
-                async for event in provider.stream(call, timeout_s=remaining):
-                    if event.completion is not None:
-                        yield event.completion
-                        return
-                    if event.delta:
-                        if state.ttft_s is None:
-                            state.ttft_s = clock.now() - t0
-                        text.append(event.delta)
-                        state.delivered = True
-                        yield event.delta
-            finally:
-                state.partial = "".join(text)
+        t0 = clock.now()
+        text: list[str] = []
+        try:
+            async for event in provider.stream(call, timeout_s=state.deadline - t0):
+                if event.completion is not None:
+                    yield event.completion
+                    return
+                if event.delta:
+                    if state.ttft_s is None:
+                        state.ttft_s = clock.now() - t0
+                    text.append(event.delta)
+                    state.delivered = True
+                    yield event.delta
+        finally:
+            state.partial = "".join(text)
 
-    async def _acquire_rate(self, ref: ModelRef, info: ModelInfo, state: _State) -> bool:
-        """Wait for the provider's (and a :free model's) rate limit when the wait fits the deadline."""
+    async def _acquire_rate(self, ref: ModelRef, state: _State, *, may_wait: bool) -> bool:
+        """Take a slot of the provider's and the model's rate limits (a model key is limited when it is a
+        ``:free`` model, or after a 429 told us to wait). Waits only when ``may_wait`` (the last candidate) and
+        the wait fits the deadline; otherwise returns False so the next candidate is tried at once."""
         p = self.parts
         limiter = p.limiter
-        keys = [ref.provider]
-        if ref.model.endswith(":free"):
-            key = f"{ref.provider}:{ref.model}"
-            if key not in self._free_keys:
-                limiter.configure(key, FREE_MODEL_RPM, None)
-                self._free_keys.add(key)
-            keys.append(key)
-        for key in keys:
+        model_key = f"{ref.provider}:{ref.model}"
+        if ref.model.endswith(":free") and model_key not in self._free_keys:
+            limiter.configure(model_key, FREE_MODEL_RPM, None)
+            self._free_keys.add(model_key)
+        for key in (ref.provider, model_key):
             while True:
                 wait = limiter.try_acquire(key, state.prompt_tokens, p.clock.now())
                 if wait == 0.0:
                     break
-                if not fits_deadline(p.clock.now(), state.deadline, wait):
+                if not may_wait or not fits_deadline(p.clock.now(), state.deadline, wait):
                     return False
                 await p.clock.sleep(wait)
         return True
@@ -342,9 +329,8 @@ class Executor:
         else:
             breaker.on_ignored()
         if isinstance(exc, E.RateLimited) and exc.retry_after:
-            p.limiter.penalize(
-                ref.provider if exc.retry_after > 5 else f"{ref.provider}:{ref.model}", exc.retry_after, now
-            )
+            # OpenRouter limits per key and model (e.g. :free models): hold this model back, not the provider.
+            p.limiter.penalize(f"{ref.provider}:{ref.model}", exc.retry_after, now)
         p.health_of(ref.provider).failed(p.clock.wall(), E.error_class(exc))
         state.attempts.append(
             E.Attempt(ref.provider, ref.model, E.error_class(exc), _short(exc.message), duration * 1000.0)
@@ -474,10 +460,21 @@ class Executor:
 
     async def _store(self, record: RequestRecord) -> None:
         try:
-            await asyncio.shield(self.parts.store.record_request(record))
+            # If the caller is cancelled while waiting, the row is still committed by the store's writer.
+            await self.parts.store.record_request(record)
         except E.StorageError as exc:
             # The answer is still returned to the caller; losing the history row is reported, not fatal.
             log.error("could not store request %s: %s", record.id, exc)
+
+
+def _provider_call(request: ChatRequest, ref: ModelRef) -> ProviderCall:
+    return ProviderCall(
+        model=ref.model,
+        messages=tuple(request.messages),
+        max_tokens=request.max_tokens,
+        temperature=request.temperature,
+        extra_headers=tuple(request.extra_headers.items()),
+    )
 
 
 def last_error_is_routing(exc: E.EngineError) -> bool:

@@ -74,7 +74,9 @@ class RoutingSettings(BaseModel):
     weights: Weights = Field(default_factory=Weights)
     min_quality: Annotated[float, Field(ge=0, le=1)] = 0.0
     fallbacks: Annotated[int, Field(ge=0, le=10)] = C.ROUTE_FALLBACKS
-    allow_free: bool = True  # allow ":free" models (20 requests/min on OpenRouter)
+    # ":free" models: 20 requests/min on OpenRouter and their providers may log prompts, so routing only picks
+    # them when asked (an explicit model id always works).
+    allow_free: bool = False
     # explicit fallback chains: model id -> models to try after it, in order
     chains: dict[str, list[str]] = Field(default_factory=dict)
 

@@ -40,7 +40,8 @@ def _catalog() -> Catalog:
 
 
 def _router(**settings: object) -> Router:
-    return Router(_catalog(), RoutingSettings.model_validate(settings))
+    # These tests were written with ":free" models allowed; the product default (opt-in) is tested on its own.
+    return Router(_catalog(), RoutingSettings.model_validate({"allow_free": True, **settings}))
 
 
 def _decide(
@@ -54,13 +55,13 @@ def _ids(d: RouteDecision) -> list[str]:
 
 
 def test_cost_picks_the_free_model_then_the_cheapest_paid() -> None:
-    d = _decide(_router(), Preference.COST)
+    d = _decide(_router(allow_free=True), Preference.COST)
     assert _ids(d) == ["free/model:free", "cheap/tiny", "other/host", "mid/model"]
     assert d.reasons[0].startswith("cheapest of 6 models that fit 1,500 tokens: $0 (free)")
     assert ("no text output", 1) in d.excluded
     assert d.considered == 6 and d.scores[0] == ("free/model:free", 0.0)
 
-    d = _decide(_router(allow_free=False), Preference.COST)
+    d = _decide(Router(_catalog(), RoutingSettings()), Preference.COST)  # free models are opt-in by default
     assert d.chosen == ModelRef("sim", "cheap/tiny")
     expected = 1000 * 0.1 * M + 500 * 0.2 * M
     assert f"${expected:.6f} expected" in d.reasons[0]
@@ -75,7 +76,7 @@ def test_cost_weighs_the_prompt_against_the_output() -> None:
             ModelInfo(id="b/flat", provider="p", price_in=4 * M, price_out=4 * M, quality=0.7),
         ]
     )
-    router = Router(cat, RoutingSettings())
+    router = Router(cat, RoutingSettings(allow_free=True))
     assert _decide(router, Preference.COST, prompt=3000, max_tokens=10).chosen.model == "a/in-cheap"
     assert _decide(router, Preference.COST, prompt=10, max_tokens=3000).chosen.model == "b/flat"
 
@@ -135,7 +136,7 @@ def test_balanced_follows_the_weights() -> None:
         {"price": 0.0, "quality": 1.0, "latency": 0.0, "success": 0.0},
         {"price": 1.0, "quality": 0.0, "latency": 0.0, "success": 0.0},
     ):
-        d = _decide(Router(cat, RoutingSettings.model_validate({"weights": weights})), Preference.BALANCED)
+        d = _decide(Router(cat, RoutingSettings.model_validate({"weights": weights, "allow_free": True})), Preference.BALANCED)
         best = max(text, key=lambda m: _balanced(m, weights))
         assert d.chosen.model == best.id
         assert d.scores[0][1] == pytest.approx(_balanced(best, weights))
@@ -165,7 +166,7 @@ def test_context_filter_counts_what_it_excluded() -> None:
 
 def test_max_output_caps_what_the_context_must_hold() -> None:
     cat = Catalog([ModelInfo(id="a/capped", provider="p", context_length=10_000, max_output=1000, quality=0.7)])
-    d = _decide(Router(cat, RoutingSettings()), Preference.COST, prompt=8_500, max_tokens=50_000)
+    d = _decide(Router(cat, RoutingSettings(allow_free=True)), Preference.COST, prompt=8_500, max_tokens=50_000)
     assert d.chosen.model == "a/capped"  # 8,500 + min(50,000, 1,000) fits 10,000
 
 
@@ -246,14 +247,14 @@ def test_context_too_long_vs_no_route() -> None:
     assert "6 of them have an open breaker" in str(err3.value)
 
     with pytest.raises(NoRouteAvailable, match="catalog is empty"):
-        _decide(Router(Catalog(), RoutingSettings()), Preference.COST)
+        _decide(Router(Catalog(), RoutingSettings(allow_free=True)), Preference.COST)
     with pytest.raises(NoRouteAvailable, match=r"quality below 0\.99"):
         _decide(_router(min_quality=0.99), Preference.COST)
 
 
 def test_reconfigure_and_catalog_replace_take_effect() -> None:
     cat = _catalog()
-    router = Router(cat, RoutingSettings())
+    router = Router(cat, RoutingSettings(allow_free=True))
     assert _decide(router, Preference.COST).chosen.model == "free/model:free"
     router.reconfigure(RoutingSettings(allow_free=False, fallbacks=1))
     d = _decide(router, Preference.COST)
@@ -328,7 +329,7 @@ def test_400_models_match_brute_force() -> None:
     models = _big_catalog(rng)
     cat = Catalog(models)
     weights = {"price": 0.35, "quality": 0.35, "latency": 0.2, "success": 0.1}
-    router = Router(cat, RoutingSettings())
+    router = Router(cat, RoutingSettings(allow_free=True))
     live = {
         m.ref: LiveStats(calls=rng.randint(3, 50), p50_latency_s=rng.uniform(0.1, 5), success_rate=rng.random())
         for m in models
