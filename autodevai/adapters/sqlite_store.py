@@ -418,11 +418,8 @@ class SqliteStore:
         try:
             while stop is None:
                 batch = [self._queue.get()]
-                while len(batch) < _MAX_BATCH:
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
+                while len(batch) < _MAX_BATCH and not self._queue.empty():  # empty(): no exception per batch
+                    batch.append(self._queue.get_nowait())
                 stop = self._process(conn, batch)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except BaseException as exc:  # a bug in this loop, or the checkpoint failed: never hang callers

@@ -136,7 +136,9 @@ def test_balanced_follows_the_weights() -> None:
         {"price": 0.0, "quality": 1.0, "latency": 0.0, "success": 0.0},
         {"price": 1.0, "quality": 0.0, "latency": 0.0, "success": 0.0},
     ):
-        d = _decide(Router(cat, RoutingSettings.model_validate({"weights": weights, "allow_free": True})), Preference.BALANCED)
+        d = _decide(
+            Router(cat, RoutingSettings.model_validate({"weights": weights, "allow_free": True})), Preference.BALANCED
+        )
         best = max(text, key=lambda m: _balanced(m, weights))
         assert d.chosen.model == best.id
         assert d.scores[0][1] == pytest.approx(_balanced(best, weights))
