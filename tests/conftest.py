@@ -33,6 +33,8 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTODEVAI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("AUTODEVAI_DATA_DIR", str(tmp_path / "data"))
+    # Child processes (CLI tests) must never reach the user's real keyring either: they see "no keyring".
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for var in ("OPENROUTER_API_KEY", "OPENAI_API_KEY", "AUTODEVAI_GATEWAY_TOKEN"):
         monkeypatch.delenv(var, raising=False)
 

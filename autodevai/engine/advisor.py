@@ -6,8 +6,10 @@ by how much they matter. Nothing is advised without enough evidence (``MIN_CALLS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from autodevai.engine.breaker import BreakerSnapshot, BreakerState
 from autodevai.engine.budget import BudgetSnapshot
 from autodevai.engine.catalog import Catalog
 from autodevai.engine.metrics import MetricsSummary
@@ -37,12 +39,16 @@ def _split(key: str) -> ModelRef:
     return ModelRef(provider, model)
 
 
-def _cheaper_equivalent(info: ModelInfo, catalog: Catalog, p_tok: float, c_tok: float) -> ModelInfo | None:
+def _cheaper_equivalent(
+    info: ModelInfo, catalog: Catalog, p_tok: float, c_tok: float, allow_free: bool
+) -> ModelInfo | None:
     cost_now = p_tok * info.price_in + c_tok * info.price_out
     best: ModelInfo | None = None
     best_cost = cost_now * (1 - MIN_SAVING)
     for other in catalog.all():
         if other.id == info.id or other.quality < info.quality - QUALITY_SLACK:
+            continue
+        if not allow_free and other.id.endswith(":free"):
             continue
         if other.context_length < info.context_length // 2 or "text" not in other.output_modalities:
             continue
@@ -57,16 +63,40 @@ def recommend(
     recent: MetricsSummary,
     catalog: Catalog,
     budget: BudgetSnapshot,
+    breakers: Mapping[tuple[str, str], BreakerSnapshot] | None = None,
+    *,
+    allow_free: bool = False,
 ) -> list[Recommendation]:
-    """Advice from ``day`` (24 h) and ``recent`` (15 min) metrics; most important first."""
+    """Advice from ``day`` (24 h) and ``recent`` (15 min) metrics and the breakers' per-attempt view (a model
+    whose failures were hidden by fallbacks still shows there); most important first."""
     out: list[Recommendation] = []
+    flagged: set[str] = set()
+    for (provider, model), snap in sorted((breakers or {}).items()):
+        if snap.calls < MIN_CALLS or (snap.state is BreakerState.CLOSED and snap.failure_rate < 0.5):
+            continue
+        flagged.add(f"{provider}:{model}")
+        chain = "a fallback chain (routing.chains) so requests skip it sooner"
+        out.append(
+            Recommendation(
+                "failing-model",
+                "critical" if snap.state is BreakerState.OPEN else "warning",
+                f"{model} fails {snap.failure_rate:.0%} of its recent calls (breaker {snap.state.value})",
+                f"route away from {model} or give it {chain}; check `autodevai status`",
+                {
+                    "provider": provider,
+                    "recent_calls": snap.calls,
+                    "failure_rate": round(snap.failure_rate, 3),
+                    "breaker": snap.state.value,
+                },
+            )
+        )
     day_hours = max(day.window_s / 3600.0, 1e-9)
     for key, stats in day.per_model.items():
         if stats.count < MIN_CALLS or not key.partition(":")[2]:
             continue
         ref = _split(key)
         info = catalog.get(ref)
-        if stats.success_rate is not None and stats.success_rate < FAILING_SUCCESS_RATE:
+        if stats.success_rate is not None and stats.success_rate < FAILING_SUCCESS_RATE and key not in flagged:
             top = max(stats.errors.items(), key=lambda kv: kv[1])[0] if stats.errors else "errors"
             out.append(
                 Recommendation(
@@ -80,7 +110,7 @@ def recommend(
         if info is not None and stats.ok > 0 and stats.cost_usd > 0:
             p_tok = stats.prompt_tokens / stats.ok
             c_tok = stats.completion_tokens / stats.ok
-            cheaper = _cheaper_equivalent(info, catalog, p_tok, c_tok)
+            cheaper = _cheaper_equivalent(info, catalog, p_tok, c_tok, allow_free)
             if cheaper is not None:
                 now_cost = p_tok * info.price_in + c_tok * info.price_out
                 new_cost = p_tok * cheaper.price_in + c_tok * cheaper.price_out
@@ -90,7 +120,7 @@ def recommend(
                     Recommendation(
                         "cheaper-model",
                         "info",
-                        f"{cheaper.id} costs {saving:.0%} less than {info.id} at equal or better quality",
+                        f"{cheaper.id} costs {saving:.0%} less than {info.id} at similar quality",
                         f"prefer {cheaper.id} (quality {cheaper.quality:.2f} vs {info.quality:.2f}) for these prompts",
                         {
                             "calls": stats.count,

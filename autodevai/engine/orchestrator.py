@@ -339,7 +339,12 @@ class Engine:
         p = self.parts
         now = p.clock.now()
         return recommend(
-            p.metrics.summary("24h", now), p.metrics.summary("15m", now), p.catalog, p.budget.snapshot(p.clock.wall())
+            p.metrics.summary("24h", now),
+            p.metrics.summary("15m", now),
+            p.catalog,
+            p.budget.snapshot(p.clock.wall()),
+            p.breakers.snapshot(now),
+            allow_free=p.settings.routing.allow_free,
         )
 
     # ---- 9. execute_adaptive_workflow -----------------------------------------------------------------------
