@@ -40,7 +40,7 @@ def _split(key: str) -> ModelRef:
 
 
 def _cheaper_equivalent(
-    info: ModelInfo, catalog: Catalog, p_tok: float, c_tok: float, allow_free: bool
+    info: ModelInfo, catalog: Catalog, p_tok: float, c_tok: float, allow_free: bool, failing: set[str]
 ) -> ModelInfo | None:
     cost_now = p_tok * info.price_in + c_tok * info.price_out
     best: ModelInfo | None = None
@@ -49,6 +49,8 @@ def _cheaper_equivalent(
         if other.id == info.id or other.quality < info.quality - QUALITY_SLACK:
             continue
         if not allow_free and other.id.endswith(":free"):
+            continue
+        if f"{other.provider}:{other.id}" in failing:  # never advise moving to a model advised against
             continue
         if other.context_length < info.context_length // 2 or "text" not in other.output_modalities:
             continue
@@ -91,6 +93,11 @@ def recommend(
             )
         )
     day_hours = max(day.window_s / 3600.0, 1e-9)
+    failing = flagged | {
+        key
+        for key, stats in day.per_model.items()
+        if stats.count >= MIN_CALLS and stats.success_rate is not None and stats.success_rate < FAILING_SUCCESS_RATE
+    }
     for key, stats in day.per_model.items():
         if stats.count < MIN_CALLS or not key.partition(":")[2]:
             continue
@@ -110,7 +117,7 @@ def recommend(
         if info is not None and stats.ok > 0 and stats.cost_usd > 0:
             p_tok = stats.prompt_tokens / stats.ok
             c_tok = stats.completion_tokens / stats.ok
-            cheaper = _cheaper_equivalent(info, catalog, p_tok, c_tok, allow_free)
+            cheaper = _cheaper_equivalent(info, catalog, p_tok, c_tok, allow_free, failing)
             if cheaper is not None:
                 now_cost = p_tok * info.price_in + c_tok * info.price_out
                 new_cost = p_tok * cheaper.price_in + c_tok * cheaper.price_out

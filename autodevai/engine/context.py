@@ -92,7 +92,8 @@ def fit_messages(messages: Sequence[ChatMessage], budget_tokens: int) -> tuple[t
         head = newest.content[: room_chars // 2]
         tail = newest.content[len(newest.content) - (room_chars - room_chars // 2) :]
         kept = [ChatMessage(role=newest.role, content=head + _ELISION.format(n=cut) + tail, name=newest.name)]
-        removed_chars += cut
+        # ``removed_chars`` counted the newest message as dropped; it is kept, minus its middle.
+        removed_chars += cut - len(newest.content)
         dropped -= 1
         strategy = "middle-out"
     # Restore the original order: system messages where they were, then kept turns.

@@ -60,7 +60,8 @@ __all__ = [
 ]
 
 # Key-shaped strings: OpenRouter (sk-or-v1-...), OpenAI (sk-..., sk-proj-...), generic bearer tokens.
-_KEY_RE = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|(?<=Bearer )[A-Za-z0-9_\-\.=]{8,})")
+# "sk-" must start a word, so ordinary words such as "risk-assessment" or "disk-encryption" stay readable.
+_KEY_RE = re.compile(r"((?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}|(?<=Bearer )[A-Za-z0-9_\-\.=]{8,})")
 _KNOWN_SECRETS: set[str] = set()
 
 
@@ -72,7 +73,8 @@ def register_secret(value: str) -> None:
 
 def redact(text: str) -> str:
     """Return ``text`` with every known secret and every key-shaped string replaced by ``[REDACTED]``."""
-    for secret in _KNOWN_SECRETS:
+    # Longest first: a secret that contains another must not be left half-replaced.
+    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, "[REDACTED]")
     return _KEY_RE.sub("[REDACTED]", text)
@@ -93,8 +95,7 @@ class EngineError(Exception):
         return str(self.args[0]) if self.args else ""
 
     def __str__(self) -> str:
-        text = redact(self.message)
-        return f"{text} — {self.hint}" if self.hint else text
+        return redact(f"{self.message} — {self.hint}" if self.hint else self.message)
 
 
 class ConfigError(EngineError):

@@ -27,8 +27,8 @@ from autodevai.engine.errors import (
     redact,
 )
 from autodevai.engine.execution import Executor
-from autodevai.engine.metrics import Metrics, MetricsSummary, RequestEvent
-from autodevai.engine.ports import Clock, Provider, SecretStore, Store, SystemClock
+from autodevai.engine.metrics import Metrics, MetricsSink, MetricsSummary, RequestEvent, Stats
+from autodevai.engine.ports import Clock, Provider, RequestRecord, SecretStore, Store, SystemClock
 from autodevai.engine.ratelimit import RateLimiter
 from autodevai.engine.reports import (
     BreakerRow,
@@ -451,6 +451,45 @@ class Engine:
         p.health_of(name).ok(p.clock.wall())
         ms = (p.clock.now() - t0) * 1000
         return f"{completion.model} answered in {ms:.0f} ms ({completion.usage.total_tokens} tokens)"
+
+    # ---- keys (through the SecretStore port: the OS keyring, env vars as fallback) ---------------------------
+
+    def key_source(self, provider: str) -> str:
+        """Where ``provider``'s key comes from ("keyring", "env VAR", "none", ...); never the key itself."""
+        ps = self.parts.settings.provider(provider)
+        return self._key_source(provider, ps.api_key_env if ps else None)
+
+    def secrets_backend(self) -> str:
+        """Which backend holds keys, e.g. "keyring: SecretService" or "no OS keyring available: ..."."""
+        return self._secrets.describe() if self._secrets else "none"
+
+    async def set_api_key(self, provider: str, key: str) -> None:
+        """Store ``provider``'s key in the OS keyring (``ConfigError`` when there is none); audited, not logged."""
+        if self._secrets is None:
+            raise ConfigError("this engine has no secret store")
+        self._secrets.set(provider, key)
+        await self.parts.store.append_audit("key.set", {"provider": provider})
+
+    async def delete_api_key(self, provider: str) -> None:
+        if self._secrets is None:
+            raise ConfigError("this engine has no secret store")
+        self._secrets.delete(provider)
+        await self.parts.store.append_audit("key.deleted", {"provider": provider})
+
+    # ---- for the faces: history, live metrics ---------------------------------------------------------------
+
+    async def get_request_history(self, limit: int = 100, query: str | None = None) -> list[RequestRecord]:
+        """Past requests from the store, newest first; ``query`` matches prompt, answer or model."""
+        return await self.parts.store.recent_requests(limit, query or None)
+
+    def add_metrics_sink(self, sink: MetricsSink) -> None:
+        """``sink.record(event)`` is called after every request (success or failure), on the event loop."""
+        self.parts.metrics.add_sink(sink)
+
+    def metrics_series(self, window: str = "15m", points: int = 60) -> list[tuple[float, Stats]]:
+        """Time-bucketed stats for charts, oldest first, as (seconds before now, stats) pairs."""
+        now = self.parts.clock.now()
+        return [(t - now, stats) for t, stats in self.parts.metrics.series(window, now, points)]
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 

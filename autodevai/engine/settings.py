@@ -8,7 +8,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -185,6 +185,8 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
     return parse_settings(data, str(path))
 
 
@@ -213,6 +215,18 @@ def apply_patch(settings: Settings, patch: Mapping[str, Any]) -> Settings:
 def set_path(settings: Settings, dotted: str, value: Any) -> Settings:
     """``apply_patch`` for one dotted key such as ``budget.daily_usd``; unknown keys say "did you mean"."""
     parts = dotted.split(".")
+    # Below a dict-valued field (quality_overrides, routing.chains) the rest is one key: model ids have dots.
+    model: Any = Settings
+    for i, part in enumerate(parts[:-1]):
+        field = model.model_fields.get(part)
+        if field is None:
+            break
+        if get_origin(field.annotation) is dict:
+            parts = [*parts[: i + 1], ".".join(parts[i + 1 :])]
+            break
+        model = field.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            break
     patch: dict[str, Any] = {parts[-1]: value}
     for part in reversed(parts[:-1]):
         patch = {part: patch}

@@ -130,10 +130,13 @@ def plan_for_task(task: str) -> WorkflowSpec:
     return WorkflowSpec(name="auto", task=task, steps=steps)
 
 
+_PLACEHOLDER = re.compile(r"\{(?:task|steps\.([A-Za-z0-9_\-]+))\}")
+
+
 def _render(template: str, task: str, outputs: dict[str, str]) -> str:
-    text = _REF.sub(lambda m: outputs.get(m.group(1), ""), template)
-    # Only {task} is a placeholder; any other braces are literal text.
-    return text.replace("{task}", task) if "{task}" in text else text
+    # Only {task} and {steps.<id>} are placeholders; any other braces are literal text. One pass, so text that
+    # was substituted in (a step's output with `${task}` in its code, a task quoting "{steps.x}") stays as it is.
+    return _PLACEHOLDER.sub(lambda m: task if m.group(1) is None else outputs.get(m.group(1), ""), template)
 
 
 Execute = Callable[[ChatRequest, Preference], Awaitable[EngineResponse]]

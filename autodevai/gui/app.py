@@ -1,0 +1,134 @@
+"""Start the desktop app: a QApplication on a qasync loop, the main window at once, the engine behind it.
+
+The window appears before the engine is open (opening may refresh the catalog over the network); panels fill
+in when ``engine_ready`` fires. With no provider or key, the built-in simulator answers and the onboarding
+dialog explains the three ways forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from autodevai.gui.bridge import GuiContext
+from autodevai.gui.main_window import MainWindow
+from autodevai.gui.theme import apply_theme
+
+__all__ = ["EngineHost", "app_icon", "main", "display_available"]
+
+ICON = Path(__file__).resolve().parent.parent / "data" / "autodevai.svg"
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(ICON)) if ICON.exists() else QIcon()
+
+
+def display_available() -> bool:
+    """False on a Linux box with no display server (then the CLI prints help instead of failing)."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class EngineHost:
+    """Owns the engine's lifetime for the GUI: open, reopen after settings/keys change, close."""
+
+    def __init__(self, ctx: GuiContext, config_path: Path | None = None, **open_kw: Any) -> None:
+        self.ctx = ctx
+        self.config_path = config_path
+        self.open_kw = open_kw
+        self.app: Any = None
+        ctx.reopen = self.reopen
+
+    async def open(self) -> None:
+        from autodevai.compose import open_engine
+        from autodevai.engine.errors import EngineError
+
+        self.ctx.events.busy.emit(True)
+        try:
+            self.app = await open_engine(self.config_path, **self.open_kw)
+        except EngineError as exc:
+            self.ctx.events.engine_failed.emit(str(exc))
+            return
+        finally:
+            self.ctx.events.busy.emit(False)
+        self.ctx.attach(self.app)
+
+    async def reopen(self) -> None:
+        old = self.app
+        self.app = None
+        if old is not None:
+            await old.aclose()
+        await self.open()
+
+    async def close(self) -> None:
+        await self.ctx.cancel_all()
+        if self.app is not None:
+            await self.app.aclose()
+            self.app = None
+
+
+def build(ctx: GuiContext) -> MainWindow:
+    window = MainWindow(ctx)
+    window.setWindowIcon(app_icon())
+    return window
+
+
+def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
+    """Run the desktop app until its window closes (or the tray's Quit). Returns the exit code."""
+    import qasync
+
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("AutoDevAI")
+    app.setOrganizationName("autodevai")
+    app.setWindowIcon(app_icon())
+    apply_theme(app)  # type: ignore[arg-type]
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    ctx = GuiContext(QSettings("autodevai", "autodevai"))
+    window = build(ctx)
+    host = EngineHost(ctx, config_path)
+    tray = _make_tray(ctx, window)
+    done = asyncio.Event()
+    window.closing.connect(done.set)
+    if tray is not None:
+        tray.quit_requested.connect(done.set)
+    window.show()
+
+    async def run() -> None:
+        ctx.spawn(host.open(), name="engine-open")
+        ctx.events.engine_ready.connect(lambda a: _maybe_onboard(ctx, window, a))
+        await done.wait()
+        window.save_state()
+        await host.close()
+
+    try:
+        loop.run_until_complete(run())
+    finally:
+        loop.close()
+    return 0
+
+
+def _make_tray(ctx: GuiContext, window: MainWindow) -> Any:
+    from autodevai.gui.tray import TrayController
+
+    tray = TrayController(ctx, window)
+    return tray if tray.available else None
+
+
+def _maybe_onboard(ctx: GuiContext, window: MainWindow, app: Any) -> None:
+    if getattr(app, "sim", None) is None or ctx.qsettings.value("onboarding/done", False, type=bool):
+        return
+    from autodevai.gui.onboarding import OnboardingDialog
+
+    dialog = OnboardingDialog(ctx, window)
+    dialog.open()

@@ -1,0 +1,115 @@
+"""The one file that knows both Qt and asyncio: running engine coroutines from widgets, and engine events as
+Qt signals.
+
+Everything runs on one thread: Qt's event loop drives asyncio through qasync, so a coroutine started here never
+blocks the UI while it awaits I/O. CPU-heavy work goes through ``GuiContext.run_cpu`` (a worker thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from autodevai.engine.errors import EngineError
+from autodevai.engine.metrics import RequestEvent
+
+__all__ = ["EngineEvents", "GuiContext"]
+
+log = logging.getLogger("autodevai.gui")
+
+
+class EngineEvents(QObject):
+    """Engine happenings as Qt signals. Also a ``MetricsSink`` (``record``) fed after every request."""
+
+    request_recorded = Signal(object)  # RequestEvent
+    engine_ready = Signal(object)  # compose.App
+    engine_failed = Signal(str)
+    settings_changed = Signal(object)  # Settings
+    use_model = Signal(str)  # a panel asks Execute to use this model id
+    error = Signal(str, str)  # (title, message) for the window's error banner
+    busy = Signal(bool)  # long work started / ended (status bar spinner)
+
+    def record(self, event: RequestEvent) -> None:
+        self.request_recorded.emit(event)
+
+
+class GuiContext:
+    """What every panel gets: the engine (once ready), its events, persistent UI settings, and ``spawn``."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self.events = EngineEvents()
+        self.qsettings = settings or QSettings("autodevai", "autodevai")
+        self.app: Any = None  # compose.App once the engine is open
+        # Set by the app's EngineHost: close and reopen the engine (after keys or providers changed).
+        self.reopen: Callable[[], Coroutine[Any, Any, None]] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def engine(self) -> Any:
+        """The ``Engine``; panels only call it once ``engine_ready`` fired (``ready`` is True)."""
+        return None if self.app is None else self.app.engine
+
+    @property
+    def ready(self) -> bool:
+        return self.app is not None
+
+    def attach(self, app: Any) -> None:
+        self.app = app
+        app.engine.add_metrics_sink(self.events)
+        self.events.engine_ready.emit(app)
+
+    def spawn(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        *,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        name: str | None = None,
+    ) -> asyncio.Task[Any]:
+        """Run ``coro`` on the event loop; deliver its result or error to the callbacks (on the UI thread).
+
+        An ``EngineError`` without ``on_error`` goes to the window's error banner; any other exception is a
+        bug and is logged with its traceback. Cancellation is silent.
+        """
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        if name:
+            task.set_name(name)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if t.cancelled():
+                return
+            exc = t.exception()
+            if exc is None:
+                if on_result is not None:
+                    on_result(t.result())
+                return
+            if on_error is not None:
+                on_error(exc)
+            elif isinstance(exc, EngineError):
+                self.events.error.emit(type(exc).__name__, str(exc))
+            else:
+                log.error("background task failed", exc_info=exc)
+                self.events.error.emit("Unexpected error", f"{type(exc).__name__}: {exc}")
+
+        task.add_done_callback(done)
+        return task
+
+    async def run_cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run CPU-heavy ``fn(*args)`` in a worker thread so the UI keeps painting."""
+        return await asyncio.to_thread(fn, *args)
+
+    async def cancel_all(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            try:
+                await task
+            except BaseException:  # noqa: BLE001 - shutting down: every outcome is fine
+                pass

@@ -1,0 +1,157 @@
+"""The main window: a sidebar of panels, an error banner, a status bar; geometry and last panel restored."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from autodevai.gui.bridge import GuiContext
+from autodevai.gui.panels import PANELS, create_panel
+from autodevai.gui.panels.base import Panel
+from autodevai.gui.widgets import Banner
+
+__all__ = ["MainWindow"]
+
+
+class MainWindow(QMainWindow):
+    """The app's window. ``show_panel(title)`` switches pages; panels are built on first show."""
+
+    closing = Signal()  # the window is really closing (not just hiding to the tray)
+
+    def __init__(self, ctx: GuiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle("AutoDevAI")
+        self.setMinimumSize(900, 600)
+        self.keep_in_tray = False  # set by the app when a tray icon exists and the setting allows it
+        self.panels: dict[str, Panel] = {}
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFixedWidth(190)
+        self.sidebar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for index, (title, _spec) in enumerate(PANELS):
+            item = QListWidgetItem(title)
+            key = "0" if index == 9 else str(index + 1)
+            item.setToolTip(f"{title} (Ctrl+{key})")
+            self.sidebar.addItem(item)
+        row.addWidget(self.sidebar)
+
+        right = QWidget()
+        col = QVBoxLayout(right)
+        col.setContentsMargins(0, 0, 0, 0)
+        self.banner = Banner()
+        col.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        col.addWidget(self.stack, 1)
+        row.addWidget(right, 1)
+        self.setCentralWidget(central)
+
+        self.engine_label = QLabel("Starting the engine…")
+        self.statusBar().addWidget(self.engine_label, 1)
+        self.gateway_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.gateway_label)
+
+        self._placeholders: dict[str, QWidget] = {}
+        for title, _spec in PANELS:
+            holder = QWidget()
+            holder.setLayout(QVBoxLayout())
+            holder.layout().setContentsMargins(0, 0, 0, 0)
+            self._placeholders[title] = holder
+            self.stack.addWidget(holder)
+        self.sidebar.currentRowChanged.connect(self._on_row)
+
+        for index in range(min(len(PANELS), 10)):
+            key = "0" if index == 9 else str(index + 1)
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{key}"), self)
+            shortcut.activated.connect(lambda i=index: self.sidebar.setCurrentRow(i))
+
+        ctx.events.error.connect(lambda title, msg: self.banner.show_message(title, msg))
+        ctx.events.engine_failed.connect(lambda msg: self.banner.show_message("The engine could not start", msg))
+        ctx.events.engine_ready.connect(self._on_engine_ready)
+        ctx.events.use_model.connect(lambda _m: self.show_panel("Execute"))
+        self._restore()
+
+    # ---- pages --------------------------------------------------------------------------------------------
+
+    def panel(self, title: str) -> Panel:
+        """The panel named ``title``, created now if it was not yet."""
+        existing = self.panels.get(title)
+        if existing is not None:
+            return existing
+        spec = dict(PANELS)[title]
+        panel = create_panel(spec, self.ctx)
+        self._placeholders[title].layout().addWidget(panel)
+        self.panels[title] = panel
+        return panel
+
+    def show_panel(self, title: str) -> Panel:
+        index = [t for t, _ in PANELS].index(title)
+        self.sidebar.setCurrentRow(index)
+        return self.panel(title)
+
+    def current_title(self) -> str:
+        return PANELS[max(self.sidebar.currentRow(), 0)][0]
+
+    def _on_row(self, row: int) -> None:
+        if row < 0:
+            return
+        previous = self.stack.currentIndex()
+        if previous != row:
+            old = self.panels.get(PANELS[previous][0])
+            if old is not None:
+                old.on_hidden()
+        title = PANELS[row][0]
+        panel = self.panel(title)
+        self.stack.setCurrentIndex(row)
+        panel.on_shown()
+
+    def _on_engine_ready(self, app: object) -> None:
+        engine = self.ctx.engine
+        names = ", ".join(engine.parts.providers) or "no provider"
+        sim = " (built-in simulator)" if getattr(app, "sim", None) is not None else ""
+        self.engine_label.setText(f"Providers: {names}{sim} · {len(engine.parts.catalog)} models")
+
+    # ---- persistence ----------------------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        s = self.ctx.qsettings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        else:
+            self.resize(1180, 760)
+        last = s.value("window/panel", "Execute")
+        titles = [t for t, _ in PANELS]
+        self.sidebar.setCurrentRow(titles.index(last) if last in titles else 0)
+
+    def save_state(self) -> None:
+        s = self.ctx.qsettings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/panel", self.current_title())
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.save_state()
+        if self.keep_in_tray:
+            event.ignore()
+            self.hide()
+            return
+        for panel in self.panels.values():
+            panel.on_hidden()
+        self.closing.emit()
+        event.accept()

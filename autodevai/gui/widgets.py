@@ -1,0 +1,129 @@
+"""Small widgets every panel uses: page header, cards, key/value grids, state badges, an error banner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from autodevai.gui.theme import state_color
+
+__all__ = ["Banner", "Card", "KeyValueGrid", "badge_html", "header", "muted", "set_table_rows"]
+
+
+def header(title: str, subtitle: str = "") -> QWidget:
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 8)
+    lay.setSpacing(2)
+    t = QLabel(title)
+    t.setProperty("role", "title")
+    lay.addWidget(t)
+    if subtitle:
+        s = QLabel(subtitle)
+        s.setProperty("role", "subtitle")
+        s.setWordWrap(True)
+        lay.addWidget(s)
+    return box
+
+
+def muted(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "muted")
+    label.setWordWrap(True)
+    return label
+
+
+def badge_html(state: str, text: str | None = None) -> str:
+    """A colored dot and text, for QLabel rich text."""
+    return f'<span style="color:{state_color(state)}">●</span> {text or state.replace("_", "-")}'
+
+
+class Card(QFrame):
+    """A bordered box with an optional title."""
+
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "card")
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(12, 10, 12, 12)
+        if title:
+            t = QLabel(f"<b>{title}</b>")
+            self.body.addWidget(t)
+
+
+class KeyValueGrid(QWidget):
+    """Label/value rows whose values can be updated by key."""
+
+    def __init__(self, keys: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(16)
+        self.values: dict[str, QLabel] = {}
+        for row, key in enumerate(keys):
+            k = QLabel(key)
+            k.setProperty("role", "muted")
+            v = QLabel("–")
+            v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(k, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(v, row, 1)
+            self.values[key] = v
+        grid.setColumnStretch(1, 1)
+
+    def set(self, key: str, value: str) -> None:
+        self.values[key].setText(value)
+
+
+class Banner(QFrame):
+    """A dismissible message strip (errors and notices) shown above the panels."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "card")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("Dismiss")
+        close.clicked.connect(self.hide)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(close)
+        self.hide()
+
+    def show_message(self, title: str, message: str, kind: str = "error") -> None:
+        color = state_color(kind)
+        self.setStyleSheet(f"QFrame {{ border: 1px solid {color}; border-radius: 6px; }}")
+        self.label.setText(f'<b style="color:{color}">{title}</b>: {message}'.replace("\n", "<br>"))
+        self.show()
+
+
+def set_table_rows(table: QTableWidget, rows: Sequence[Sequence[object]], align_right: Sequence[int] = ()) -> None:
+    """Fill ``table`` with ``rows`` (strings/numbers), keeping sorting off while filling."""
+    sorting = table.isSortingEnabled()
+    table.setSortingEnabled(False)
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            item = QTableWidgetItem()
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                item.setData(Qt.ItemDataRole.DisplayRole, value)
+            else:
+                item.setText("" if value is None else str(value))
+            if c in align_right:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            table.setItem(r, c, item)
+    table.setSortingEnabled(sorting)

@@ -1,0 +1,99 @@
+"""GUI test harness: a qasync loop, the simulator on it (real HTTP on 127.0.0.1), an engine opened the way the
+app opens it, and isolated QSettings. GUI tests are plain (sync) functions that drive the loop with ``run``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from autodevai.engine.settings import parse_settings  # noqa: E402
+from autodevai.gui.app import EngineHost  # noqa: E402
+from autodevai.gui.bridge import GuiContext  # noqa: E402
+from autodevai.sim.config import SimConfig  # noqa: E402
+from autodevai.sim.server import SimServer  # noqa: E402
+
+T = TypeVar("T")
+SIM_KEY = "gui-test-sim-key"
+
+
+@dataclass
+class Harness:
+    loop: asyncio.AbstractEventLoop
+    tmp: Path
+    keyring: Any
+    sim: SimServer | None = None
+    ctx: GuiContext | None = None
+    host: EngineHost | None = None
+    widgets: list[Any] = field(default_factory=list)
+
+    def run(self, coro: Awaitable[T], timeout: float = 30.0) -> T:
+        """Run ``coro`` on the qasync loop (Qt events are processed meanwhile)."""
+        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    async def wait_until(self, cond: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what or cond}")
+            await asyncio.sleep(0.01)
+
+    async def start(self, sim_config: SimConfig | None = None, **settings: Any) -> GuiContext:
+        """Start the simulator and open an engine on it; returns the panels' ``GuiContext``."""
+        self.sim = SimServer(sim_config or SimConfig(latency_scale=0.0, seed=5))
+        await self.sim.start()
+        self.keyring.set_password("autodevai", "sim", SIM_KEY)
+        data = {
+            "providers": [
+                {"name": "sim", "kind": "openrouter", "base_url": self.sim.base_url, "attribution": False}
+            ],
+            **settings,
+        }
+        qs = QSettings(str(self.tmp / "ui.ini"), QSettings.Format.IniFormat)
+        self.ctx = GuiContext(qs)
+        self.host = EngineHost(
+            self.ctx,
+            self.tmp / "config.toml",
+            settings=parse_settings(data),
+            refresh="wait",
+            rng=random.Random(3),
+            db_path=self.tmp / "gui.db",
+            trust_env=False,
+        )
+        await self.host.open()
+        assert self.ctx.ready, "the engine did not open"
+        return self.ctx
+
+    async def stop(self) -> None:
+        if self.host is not None:
+            await self.host.close()
+        if self.sim is not None:
+            await self.sim.stop()
+
+
+@pytest.fixture
+def harness(qapp: QApplication, tmp_path: Path, memory_keyring: Any) -> Iterator[Harness]:
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    h = Harness(loop, tmp_path, memory_keyring)
+    try:
+        yield h
+    finally:
+        for w in h.widgets:
+            w.close()
+        loop.run_until_complete(h.stop())
+        loop.close()
+        asyncio.set_event_loop(None)
