@@ -87,11 +87,12 @@ def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
     """Run the desktop app until its window closes (or the tray's Quit). Returns the exit code."""
     import qasync
 
-    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("AutoDevAI")
     app.setOrganizationName("autodevai")
     app.setWindowIcon(app_icon())
-    apply_theme(app)  # type: ignore[arg-type]
+    apply_theme(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     ctx = GuiContext(QSettings("autodevai", "autodevai"))

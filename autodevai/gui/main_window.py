@@ -66,12 +66,12 @@ class MainWindow(QMainWindow):
         self.gateway_label = QLabel("")
         self.statusBar().addPermanentWidget(self.gateway_label)
 
-        self._placeholders: dict[str, QWidget] = {}
+        self._placeholders: dict[str, QVBoxLayout] = {}
         for title, _spec in PANELS:
             holder = QWidget()
-            holder.setLayout(QVBoxLayout())
-            holder.layout().setContentsMargins(0, 0, 0, 0)
-            self._placeholders[title] = holder
+            holder_layout = QVBoxLayout(holder)
+            holder_layout.setContentsMargins(0, 0, 0, 0)
+            self._placeholders[title] = holder_layout
             self.stack.addWidget(holder)
         self.sidebar.currentRowChanged.connect(self._on_row)
 
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
             return existing
         spec = dict(PANELS)[title]
         panel = create_panel(spec, self.ctx)
-        self._placeholders[title].layout().addWidget(panel)
+        self._placeholders[title].addWidget(panel)
         self.panels[title] = panel
         return panel
 
