@@ -6,27 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
-import keyring.backend
 import pytest
 
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """An in-memory keyring backend (STYLE.md §5: never the user's real keyring)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
+from autodevai.adapters.keyring_secrets import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)

@@ -150,3 +150,22 @@ class KeyringSecrets:
             f"cannot save the key for {provider}: {reason}",
             hint=f"{instead}; AutoDevAI never writes keys to a file",
         )
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend that lives in memory: for tests and the screenshot script, never the user's keyring."""
+
+    priority = 1  # type: ignore[assignment]  # keyring declares it as a classproperty
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's base __init__ is untyped
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)

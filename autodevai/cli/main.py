@@ -24,7 +24,7 @@ from autodevai.cli import views
 from autodevai.cli.render import dump_json
 from autodevai.compose import App, open_engine, save_settings_file
 from autodevai.engine import errors as E
-from autodevai.engine.settings import ProviderSettings, load_settings, settings_to_toml
+from autodevai.engine.settings import ProviderSettings, load_settings, path_patch, settings_to_toml
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference
 from autodevai.engine.workflows import WorkflowSpec
 
@@ -454,10 +454,7 @@ def _parse_value(text: str) -> Any:
 
 
 async def cmd_config_set(args: argparse.Namespace) -> int:
-    parts = args.key.split(".")
-    patch: dict[str, Any] = {parts[-1]: _parse_value(args.value)}
-    for part in reversed(parts[:-1]):
-        patch = {part: patch}
+    patch = path_patch(args.key, _parse_value(args.value))
 
     async def body(app: App) -> int:
         settings = await app.engine.configure_enhanced_orchestration(patch)
@@ -512,6 +509,22 @@ async def cmd_config_provider(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_window(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`autodevai` alone opens the desktop window; without a display (a headless box) it prints help."""
+    try:
+        from autodevai.gui.app import display_available
+        from autodevai.gui.app import main as gui_main
+    except ImportError as exc:  # PySide6 missing or its system libraries absent
+        parser.print_help()
+        print(f"\nThe desktop window is unavailable ({exc}); the verbs above work headless.", file=sys.stderr)
+        return 0
+    if not display_available():
+        parser.print_help()
+        print("\nNo display found, so the window cannot open; the verbs above work headless.", file=sys.stderr)
+        return 0
+    return gui_main(config_path=args.config)
+
+
 # ---- entry point ----------------------------------------------------------------------------------------------
 
 
@@ -524,8 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         return sim_main(argv[1:])
     args = parser.parse_args(argv)
     if args.verb is None:
-        parser.print_help()
-        return 0
+        return _open_window(parser, args)
     try:
         code: int = asyncio.run(args.func(args))
         return code

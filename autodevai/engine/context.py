@@ -96,7 +96,7 @@ def fit_messages(messages: Sequence[ChatMessage], budget_tokens: int) -> tuple[t
         removed_chars += cut - len(newest.content)
         dropped -= 1
         strategy = "middle-out"
-    # Restore the original order: system messages where they were, then kept turns.
+    # System messages first (chat APIs expect them there), then the kept turns in their original order.
     fitted = tuple(system) + tuple(kept)
     after = estimate_tokens(fitted)
     return fitted, FitReport(strategy, before, after, dropped, removed_chars, (time.perf_counter() - t0) * 1000.0)

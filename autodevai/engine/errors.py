@@ -95,7 +95,11 @@ class EngineError(Exception):
         return str(self.args[0]) if self.args else ""
 
     def __str__(self) -> str:
-        return redact(f"{self.message} — {self.hint}" if self.hint else self.message)
+        if not self.hint:
+            return redact(self.message)
+        # A multi-line message (a list of attempts) gets its hint on a line of its own.
+        sep = "\n" if "\n" in self.message else " — "
+        return redact(f"{self.message}{sep}{self.hint}")
 
 
 class ConfigError(EngineError):

@@ -29,7 +29,14 @@ def to_jsonable(value: Any) -> Any:
             out[name] = to_jsonable(getattr(value, name))
         return out
     if isinstance(value, Mapping):
-        return {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
+        return {_key(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [to_jsonable(v) for v in value]
     return str(value)
+
+
+def _key(key: Any) -> str:
+    """JSON object keys are strings: tuples such as (provider, model) become "provider:model"."""
+    if isinstance(key, tuple):
+        return ":".join(str(to_jsonable(k)) for k in key)
+    return str(to_jsonable(key))

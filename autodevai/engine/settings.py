@@ -26,6 +26,8 @@ __all__ = [
     "apply_patch",
     "load_settings",
     "parse_settings",
+    "path_patch",
+    "set_path",
     "settings_to_toml",
 ]
 
@@ -214,6 +216,11 @@ def apply_patch(settings: Settings, patch: Mapping[str, Any]) -> Settings:
 
 def set_path(settings: Settings, dotted: str, value: Any) -> Settings:
     """``apply_patch`` for one dotted key such as ``budget.daily_usd``; unknown keys say "did you mean"."""
+    return apply_patch(settings, path_patch(dotted, value))
+
+
+def path_patch(dotted: str, value: Any) -> dict[str, Any]:
+    """The nested patch for one dotted key (``budget.daily_usd`` -> ``{"budget": {"daily_usd": value}}``)."""
     parts = dotted.split(".")
     # Below a dict-valued field (quality_overrides, routing.chains) the rest is one key: model ids have dots.
     model: Any = Settings
@@ -230,4 +237,4 @@ def set_path(settings: Settings, dotted: str, value: Any) -> Settings:
     patch: dict[str, Any] = {parts[-1]: value}
     for part in reversed(parts[:-1]):
         patch = {part: patch}
-    return apply_patch(settings, patch)
+    return patch

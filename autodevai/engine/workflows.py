@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from autodevai.engine.errors import EngineError, InvalidRequest
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference
@@ -171,8 +171,10 @@ async def run_workflow(spec: WorkflowSpec, execute: Execute, progress: Progress 
         except EngineError as exc:
             res = StepResult(step.id, "error", "", step.model or "", 0.0, 0.0, str(exc))
             failed.add(step.id)
-        except ValueError as exc:
-            raise InvalidRequest(f"step {step.id!r}: {exc}") from None
+        except ValidationError as exc:  # the rendered prompt is not a valid request (e.g. empty): this step fails
+            error = str(InvalidRequest(f"step {step.id!r} has no valid prompt: {exc.errors()[0]['msg']}"))
+            res = StepResult(step.id, "error", "", step.model or "", 0.0, 0.0, error)
+            failed.add(step.id)
         else:
             outputs[step.id] = response.content
             res = StepResult(step.id, "ok", response.content, response.model, response.cost_usd, response.latency_ms)

@@ -21,7 +21,7 @@ from autodevai.gui.bridge import GuiContext
 from autodevai.gui.main_window import MainWindow
 from autodevai.gui.theme import apply_theme
 
-__all__ = ["EngineHost", "app_icon", "main", "display_available"]
+__all__ = ["EngineHost", "app_icon", "display_available", "main"]
 
 ICON = Path(__file__).resolve().parent.parent / "data" / "autodevai.svg"
 
@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
     apply_theme(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    ctx = GuiContext(QSettings("autodevai", "autodevai"))
+    from autodevai import paths
+
+    # UI state (geometry, last panel, onboarding) lives beside config.toml, so AUTODEVAI_CONFIG_DIR isolates it.
+    ctx = GuiContext(QSettings(str(paths.config_dir() / "ui.ini"), QSettings.Format.IniFormat))
     window = build(ctx)
     host = EngineHost(ctx, config_path)
     tray = _make_tray(ctx, window)
@@ -105,9 +108,21 @@ def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
         tray.quit_requested.connect(done.set)
     window.show()
 
+    smoke = bool(os.environ.get("AUTODEVAI_GUI_SMOKE"))  # packaging/CI smoke test: open, report, close
+
     async def run() -> None:
         ctx.spawn(host.open(), name="engine-open")
-        ctx.events.engine_ready.connect(lambda a: _maybe_onboard(ctx, window, a))
+        if smoke:
+            print(f"window shown: {window.isVisible()}", flush=True)
+
+            def report(text: str) -> None:
+                print(text, flush=True)
+                done.set()
+
+            ctx.events.engine_ready.connect(lambda _app: report("engine ready"))
+            ctx.events.engine_failed.connect(lambda msg: report(f"engine failed: {msg}"))
+        else:
+            ctx.events.engine_ready.connect(lambda a: _maybe_onboard(ctx, window, a))
         await done.wait()
         window.save_state()
         await host.close()

@@ -8,6 +8,7 @@ blocks the UI while it awaits I/O. CPU-heavy work goes through ``GuiContext.run_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -109,7 +110,5 @@ class GuiContext:
         for task in tasks:
             task.cancel()
         for task in tasks:
-            try:
+            with contextlib.suppress(BaseException):  # shutting down: every outcome is fine
                 await task
-            except BaseException:  # noqa: BLE001 - shutting down: every outcome is fine
-                pass

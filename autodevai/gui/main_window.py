@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/panel", self.current_title())
         s.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         if self.keep_in_tray:
             event.ignore()

@@ -194,6 +194,16 @@ def test_external_openai_compatible_server_from_config(tmp_path: Path) -> None:
         assert "simulator" not in result.stderr
 
 
-def test_help_without_arguments() -> None:
-    result = cli()
+def test_no_arguments_without_a_display_prints_help() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "autodevai"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert result.returncode == 0 and "usage: autodevai" in result.stdout
+    assert "No display" in result.stderr
+
+
+def test_no_arguments_opens_the_window() -> None:
+    result = cli(env={"QT_QPA_PLATFORM": "offscreen", "AUTODEVAI_GUI_SMOKE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "window shown" in result.stdout and "engine ready" in result.stdout

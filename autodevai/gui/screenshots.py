@@ -1,0 +1,187 @@
+"""Render every panel, the onboarding dialog and the tray's quick-prompt popup to PNG files.
+
+usage: python -m autodevai.gui.screenshots OUT_DIR [--dark] [--size 1180x760]
+
+A short simulator session first makes the data realistic: routed requests, a streamed one, a model that fails
+(so a breaker opens and a fallback shows), a workflow, and a self-test. Everything runs offscreen against the
+built-in simulator in temporary directories; nothing touches the user's config, data or keyring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring
+import keyring.backend
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from autodevai.adapters.keyring_secrets import MemoryKeyring
+from autodevai.engine.settings import parse_settings
+from autodevai.engine.types import ChatRequest
+from autodevai.gui.app import EngineHost, app_icon
+from autodevai.gui.bridge import GuiContext
+from autodevai.gui.main_window import MainWindow
+from autodevai.gui.panels import PANELS
+from autodevai.gui.theme import apply_theme
+from autodevai.sim.config import SimConfig
+from autodevai.sim.server import SimServer
+
+FAILING = "openai/gpt-4o"
+PROMPTS = [
+    "What is 17*23?",
+    "Summarize the CAP theorem in two sentences.",
+    "What is the capital of Japan?",
+    "Write a haiku about connection pools.",
+    "What is 1234+4321?",
+    "Explain exponential backoff with jitter.",
+]
+
+
+async def _settle(seconds: float = 0.6) -> None:
+    """Let timers, spawned engine calls and redraws run (Qt processes events while asyncio sleeps)."""
+    await asyncio.sleep(seconds)
+
+
+async def _session(ctx: GuiContext, sim: SimServer) -> None:
+    engine = ctx.engine
+    for i, prompt in enumerate(PROMPTS * 3):
+        pref = ["balanced", "cost", "quality", "speed"][i % 4]
+        await engine.execute_enhanced_ai_request(ChatRequest.from_prompt(prompt, preference=pref, max_tokens=120))
+    sim.add_fault({"kind": "http_error", "status": 500, "model": FAILING})
+    for _ in range(4):
+        request = ChatRequest.from_prompt("Review this function for bugs.", model=FAILING, max_tokens=120)
+        await engine.execute_enhanced_ai_request(request)
+    stream = engine.stream_enhanced_ai_request(ChatRequest.from_prompt("Explain circuit breakers.", max_tokens=200))
+    async for _ in stream:
+        pass
+    await engine.execute_adaptive_workflow("Design and compare two caching strategies for an API, with trade-offs.")
+
+
+async def _shoot(out: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
+    tmp = Path(tempfile.mkdtemp(prefix="autodevai-shots-"))
+    os.environ["AUTODEVAI_CONFIG_DIR"] = str(tmp / "config")
+    os.environ["AUTODEVAI_DATA_DIR"] = str(tmp / "data")
+    keyring.set_keyring(MemoryKeyring())
+    keyring.get_keyring().set_password("autodevai", "sim", "screenshot-key")
+    sim = SimServer(SimConfig(latency_scale=0.02, seed=7))
+    await sim.start()
+    ctx = GuiContext(QSettings(str(tmp / "ui.ini"), QSettings.Format.IniFormat))
+    settings = {
+        "providers": [{"name": "sim", "kind": "openrouter", "base_url": sim.base_url, "attribution": False}],
+        "budget": {"daily_usd": 0.5, "monthly_usd": 10.0},
+        "resilience": {"retries_per_model": 0, "breaker": {"min_calls": 3, "window": 6, "open_s": 90}},
+        "routing": {"chains": {FAILING: ["anthropic/claude-3.5-sonnet", "google/gemini-2.0-flash-001"]}},
+    }
+    host = EngineHost(
+        ctx,
+        tmp / "config.toml",
+        settings=parse_settings(settings),
+        refresh="wait",
+        rng=random.Random(1),
+        db_path=tmp / "data" / "shots.db",
+        trust_env=False,
+    )
+    window = MainWindow(ctx)
+    window.setWindowIcon(app_icon())
+    window.resize(*size)
+    window.show()
+    await host.open()
+    await _session(ctx, sim)
+    written: list[Path] = []
+    suffix = "-dark" if dark else ""
+    for index, (title, _spec) in enumerate(PANELS, start=1):
+        panel = window.show_panel(title)
+        await _prepare(title, panel, ctx)
+        await _settle(0.8)
+        path = out / f"{index:02d}-{title.lower()}{suffix}.png"
+        window.grab().save(str(path))
+        written.append(path)
+    written += await _extras(ctx, window, out, suffix)
+    window.keep_in_tray = False
+    window.close()
+    await host.close()
+    await sim.stop()
+    return written
+
+
+async def _prepare(title: str, panel: Any, ctx: GuiContext) -> None:
+    """Put a panel in its most telling state before the picture (each step is the panel's own public API)."""
+    if title == "Execute" and hasattr(panel, "send"):
+        panel.prompt_edit.setPlainText("Explain why retries need jitter, in three sentences.")
+        panel.send()
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if not panel.is_running:
+                break
+    elif title == "Diagnostics" and hasattr(panel, "run"):
+        panel.run()
+        await _settle(1.5)
+    elif title == "Workflows" and hasattr(panel, "task_edit"):
+        panel.task_edit.setPlainText("Design and compare two caching strategies for an API, with trade-offs.")
+        panel.run()
+        await _settle(2.5)
+    elif title == "Models" and hasattr(panel, "search_edit"):
+        panel.search_edit.setText("gpt-4o")
+    elif hasattr(panel, "refresh_now"):
+        panel.refresh_now()
+
+
+async def _extras(ctx: GuiContext, window: MainWindow, out: Path, suffix: str) -> list[Path]:
+    written: list[Path] = []
+    from autodevai.gui.onboarding import OnboardingDialog
+    from autodevai.gui.tray import QuickPromptPopup
+
+    dialog = OnboardingDialog(ctx, window)
+    dialog.show()
+    await _settle(0.8)
+    path = out / f"11-onboarding{suffix}.png"
+    dialog.grab().save(str(path))
+    written.append(path)
+    dialog.close()
+
+    popup = QuickPromptPopup(ctx)
+    popup.show()
+    popup.prompt_edit.setText("What is 17*23?")
+    popup.send()
+    await _settle(1.5)
+    path = out / f"12-tray-popup{suffix}.png"
+    popup.grab().save(str(path))
+    written.append(path)
+    popup.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m autodevai.gui.screenshots")
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--dark", action="store_true", help="dark theme (default: light)")
+    ap.add_argument("--size", default="1180x760")
+    args = ap.parse_args(argv)
+    width, height = (int(x) for x in args.size.lower().split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app, dark=args.dark)  # type: ignore[arg-type]
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        written = loop.run_until_complete(_shoot(args.out, args.dark, (width, height)))
+    finally:
+        loop.close()
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

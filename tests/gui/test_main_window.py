@@ -1,0 +1,85 @@
+"""The main window: every panel reachable from the sidebar and Ctrl+1..0, lazy creation, state restored."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel, QPushButton
+from pytestqt.qtbot import QtBot
+
+from autodevai.gui.bridge import GuiContext
+from autodevai.gui.main_window import MainWindow
+from autodevai.gui.panels import PANELS
+
+from .conftest import Harness
+
+
+def test_every_panel_opens_and_shortcuts_switch(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        window = MainWindow(ctx)
+        harness.widgets.append(window)
+        window.show()
+        assert set(window.panels) == {"Execute"}, "only the first panel is built at start"
+        for index, (title, _spec) in enumerate(PANELS):
+            key = "0" if index == 9 else str(index + 1)
+            QTest.keySequence(window, QKeySequence(f"Ctrl+{key}"))
+            await harness.wait_until(lambda t=title: window.current_title() == t, what=title)
+            panel = window.panels[title]
+            assert panel.isVisible()
+            texts = [w.text() for w in panel.findChildren(QLabel)]
+            assert title in texts, f"{title} panel shows its title"
+        await harness.wait_until(lambda: "models" in window.engine_label.text())
+
+    harness.run(body())
+
+
+def test_geometry_and_last_panel_are_restored(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        window = MainWindow(ctx)
+        window.show()
+        window.resize(1000, 700)
+        window.show_panel("Status")
+        window.close()
+        again = MainWindow(GuiContext(QSettings(str(harness.tmp / "ui.ini"), QSettings.Format.IniFormat)))
+        harness.widgets.append(again)
+        assert again.current_title() == "Status"
+        assert again.size().width() == 1000 and again.size().height() == 700
+
+    harness.run(body())
+
+
+def test_close_keeps_running_in_tray_when_asked(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        window = MainWindow(ctx)
+        harness.widgets.append(window)
+        closed: list[bool] = []
+        window.closing.connect(lambda: closed.append(True))
+        window.show()
+        window.keep_in_tray = True
+        window.close()
+        assert not window.isVisible() and not closed
+        window.keep_in_tray = False
+        window.show()
+        window.close()
+        assert closed == [True]
+
+    harness.run(body())
+
+
+def test_errors_show_in_the_banner(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        window = MainWindow(ctx)
+        harness.widgets.append(window)
+        window.show()
+        ctx.events.error.emit("BudgetExceeded", "daily budget: $0.0000 left")
+        assert window.banner.isVisible() and "daily budget" in window.banner.label.text()
+        dismiss = next(b for b in window.banner.findChildren(QPushButton) if b.text() == "Dismiss")
+        qtbot.mouseClick(dismiss, Qt.MouseButton.LeftButton)
+        assert not window.banner.isVisible()
+
+    harness.run(body())
