@@ -155,7 +155,7 @@ class KeyringSecrets:
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring backend that lives in memory: for tests and the screenshot script, never the user's keyring."""
 
-    priority = 1  # type: ignore[assignment]  # keyring declares it as a classproperty
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # keyring's base __init__ is untyped
