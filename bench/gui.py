@@ -27,14 +27,13 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring
-import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from autodevai.engine.settings import parse_settings
 from autodevai.engine.types import ChatRequest
 from autodevai.gui.app import EngineHost
-from autodevai.gui.bridge import GuiContext
+from autodevai.gui.bridge import GuiContext, install_event_loop
 from autodevai.gui.main_window import MainWindow
 from autodevai.gui.theme import apply_theme
 
@@ -184,8 +183,7 @@ def main() -> None:
     try:
         app = QApplication.instance() or QApplication(sys.argv[:1])
         apply_theme(app)  # type: ignore[arg-type]
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
+        loop = install_event_loop(app)
         try:
             r = loop.run_until_complete(load(base, args.requests, args.concurrency))
         finally:

@@ -14,6 +14,7 @@ Rules this module follows (DESIGN.md "resilience"):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -55,6 +56,7 @@ class _State:
     attempts: list[E.Attempt]
     partial: str = ""
     delivered: bool = False  # a stream delta reached the caller: no silent fallback from here on
+    finished: bool = False  # the final response was recorded and handed over
     ttft_s: float | None = None
 
 
@@ -70,9 +72,10 @@ class Executor:
     async def execute(self, request: ChatRequest, preference: Preference | None = None) -> EngineResponse:
         """Run ``request`` to completion. Raises an ``EngineError`` subclass on failure."""
         result: EngineResponse | None = None
-        async for item in self._run(request, preference, stream=False):
-            if isinstance(item, EngineResponse):
-                result = item
+        async with contextlib.aclosing(self._run(request, preference, stream=False)) as items:
+            async for item in items:
+                if isinstance(item, EngineResponse):
+                    result = item
         assert result is not None  # _run either yields a response last or raises
         return result
 
@@ -136,10 +139,12 @@ class Executor:
                         f"no model fits the budget: ${left:.4f} left", cap="budget", left=left, needed=0.0
                     ) from None
                 raise
-            async for item in self._attempts(request, decision, state, stream=stream):
-                yield item
+            async with contextlib.aclosing(self._attempts(request, decision, state, stream=stream)) as items:
+                async for item in items:
+                    yield item
         except (asyncio.CancelledError, GeneratorExit):
-            await self._finish_failed(request, pref, state, E.Cancelled("the request was cancelled"))
+            if not state.finished:  # closing the stream after its final response is not a cancel
+                await self._finish_failed(request, pref, state, E.Cancelled("the request was cancelled"))
             raise
         except E.EngineError as exc:
             await self._finish_failed(request, pref, state, exc)
@@ -213,11 +218,12 @@ class Executor:
                         call = _provider_call(request, ref)
                         if stream:
                             completion = None
-                            async for item in self._stream_call(provider, call, state):
-                                if isinstance(item, str):
-                                    yield item
-                                else:
-                                    completion = item
+                            async with contextlib.aclosing(self._stream_call(provider, call, state)) as items:
+                                async for item in items:
+                                    if isinstance(item, str):
+                                        yield item
+                                    else:
+                                        completion = item
                             assert completion is not None
                         else:
                             # The provider enforces the one deadline for the whole call and raises
@@ -262,6 +268,7 @@ class Executor:
                     spent = True
                     state.attempts.append(E.Attempt(ref.provider, completion.model, "ok", latency_ms=duration * 1000.0))
                     response = await self._finish_ok(request, decision, state, completion, cost)
+                    state.finished = True
                     yield response
                     return
             finally:
@@ -285,16 +292,19 @@ class Executor:
         t0 = clock.now()
         text: list[str] = []
         try:
-            async for event in provider.stream(call, timeout_s=state.deadline - t0):
-                if event.completion is not None:
-                    yield event.completion
-                    return
-                if event.delta:
-                    if state.ttft_s is None:
-                        state.ttft_s = clock.now() - t0
-                    text.append(event.delta)
-                    state.delivered = True
-                    yield event.delta
+            # aclosing: leaving early (the completion arrived, an error, a cancel) closes the provider's stream
+            # here, in this task, instead of leaving it to the garbage collector in another one.
+            async with contextlib.aclosing(provider.stream(call, timeout_s=state.deadline - t0)) as events:
+                async for event in events:
+                    if event.completion is not None:
+                        yield event.completion
+                        return
+                    if event.delta:
+                        if state.ttft_s is None:
+                            state.ttft_s = clock.now() - t0
+                        text.append(event.delta)
+                        state.delivered = True
+                        yield event.delta
         finally:
             state.partial = "".join(text)
 

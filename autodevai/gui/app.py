@@ -17,7 +17,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from autodevai.gui.bridge import GuiContext
+from autodevai.gui.bridge import GuiContext, install_event_loop
 from autodevai.gui.main_window import MainWindow
 from autodevai.gui.theme import apply_theme
 
@@ -85,16 +85,14 @@ def build(ctx: GuiContext) -> MainWindow:
 
 def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
     """Run the desktop app until its window closes (or the tray's Quit). Returns the exit code."""
-    import qasync
-
+    
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("AutoDevAI")
     app.setOrganizationName("autodevai")
     app.setWindowIcon(app_icon())
     apply_theme(app)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    loop = install_event_loop(app)
     from autodevai import paths
 
     # UI state (geometry, last panel, onboarding) lives beside config.toml, so AUTODEVAI_CONFIG_DIR isolates it.

@@ -18,9 +18,29 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from autodevai.engine.errors import EngineError
 from autodevai.engine.metrics import RequestEvent
 
-__all__ = ["EngineEvents", "GuiContext"]
+__all__ = ["EngineEvents", "GuiContext", "install_event_loop"]
 
 log = logging.getLogger("autodevai.gui")
+
+
+def install_event_loop(app: Any) -> asyncio.AbstractEventLoop:
+    """Make a qasync loop over ``app`` the current asyncio loop, with asyncio's async-generator hooks.
+
+    qasync does not install the hooks that ``BaseEventLoop.run_forever`` does; without them an abandoned async
+    generator (an HTTP stream) is finalized by the garbage collector outside any task, and httpx cannot close
+    its connection cleanly.
+    """
+    import sys
+
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    sys.set_asyncgen_hooks(
+        firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
+        finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
+    )
+    return loop
 
 
 class EngineEvents(QObject):

@@ -83,8 +83,10 @@ class MainWindow(QMainWindow):
         ctx.events.error.connect(lambda title, msg: self.banner.show_message(title, msg))
         ctx.events.engine_failed.connect(lambda msg: self.banner.show_message("The engine could not start", msg))
         ctx.events.engine_ready.connect(self._on_engine_ready)
-        ctx.events.use_model.connect(lambda _m: self.show_panel("Execute"))
+        ctx.events.use_model.connect(self._use_model)
         self._restore()
+        if ctx.ready:  # the engine opened before this window was built
+            self._on_engine_ready(ctx.app)
 
     # ---- pages --------------------------------------------------------------------------------------------
 
@@ -103,6 +105,13 @@ class MainWindow(QMainWindow):
         index = [t for t, _ in PANELS].index(title)
         self.sidebar.setCurrentRow(index)
         return self.panel(title)
+
+    def _use_model(self, model_id: str) -> None:
+        # Build Execute first if needed: a panel created after the signal would miss it.
+        panel = self.show_panel("Execute")
+        use = getattr(panel, "use_model", None)
+        if callable(use):
+            use(model_id)
 
     def current_title(self) -> str:
         return PANELS[max(self.sidebar.currentRow(), 0)][0]

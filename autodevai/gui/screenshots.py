@@ -22,7 +22,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring
 import keyring.backend
-import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
@@ -30,7 +29,7 @@ from autodevai.adapters.keyring_secrets import MemoryKeyring
 from autodevai.engine.settings import parse_settings
 from autodevai.engine.types import ChatRequest
 from autodevai.gui.app import EngineHost, app_icon
-from autodevai.gui.bridge import GuiContext
+from autodevai.gui.bridge import GuiContext, install_event_loop
 from autodevai.gui.main_window import MainWindow
 from autodevai.gui.panels import PANELS
 from autodevai.gui.theme import apply_theme
@@ -172,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app, dark=args.dark)  # type: ignore[arg-type]
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    loop = install_event_loop(app)
     try:
         written = loop.run_until_complete(_shoot(args.out, args.dark, (width, height)))
     finally:

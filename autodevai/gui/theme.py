@@ -65,6 +65,9 @@ def _palette(dark: bool) -> QPalette:
     }
     for role, color in roles.items():
         p.setColor(role, QColor(color))
+    disabled = "#6b6f76" if dark else "#a0a6ae"
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled))
     return p
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -16,13 +17,12 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from autodevai.engine.settings import parse_settings  # noqa: E402
 from autodevai.gui.app import EngineHost  # noqa: E402
-from autodevai.gui.bridge import GuiContext  # noqa: E402
+from autodevai.gui.bridge import GuiContext, install_event_loop  # noqa: E402
 from autodevai.sim.config import SimConfig  # noqa: E402
 from autodevai.sim.server import SimServer  # noqa: E402
 
@@ -57,9 +57,7 @@ class Harness:
         await self.sim.start()
         self.keyring.set_password("autodevai", "sim", SIM_KEY)
         data = {
-            "providers": [
-                {"name": "sim", "kind": "openrouter", "base_url": self.sim.base_url, "attribution": False}
-            ],
+            "providers": [{"name": "sim", "kind": "openrouter", "base_url": self.sim.base_url, "attribution": False}],
             **settings,
         }
         qs = QSettings(str(self.tmp / "ui.ini"), QSettings.Format.IniFormat)
@@ -86,8 +84,8 @@ class Harness:
 
 @pytest.fixture
 def harness(qapp: QApplication, tmp_path: Path, memory_keyring: Any) -> Iterator[Harness]:
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
+    hooks = sys.get_asyncgen_hooks()
+    loop = install_event_loop(qapp)
     h = Harness(loop, tmp_path, memory_keyring)
     try:
         yield h
@@ -97,3 +95,4 @@ def harness(qapp: QApplication, tmp_path: Path, memory_keyring: Any) -> Iterator
         loop.run_until_complete(h.stop())
         loop.close()
         asyncio.set_event_loop(None)
+        sys.set_asyncgen_hooks(*hooks)

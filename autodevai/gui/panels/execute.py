@@ -1,0 +1,589 @@
+"""The Execute panel: write a prompt, let the router pick a model (or name one), watch the answer stream in,
+and see which model answered, what it cost, how long it took and why it was chosen.
+
+Also owns ``AnswerStream``, the small streaming engine-to-text-view pump the tray's quick-prompt popup reuses,
+and the formatting of a response's details (``details_html``).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import QObject, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from autodevai.cli.render import fmt_ms, fmt_tokens, fmt_usd
+from autodevai.engine.constants import DEFAULT_MAX_TOKENS
+from autodevai.engine.errors import Attempt, Cancelled, EngineError, StreamInterrupted
+from autodevai.engine.types import ChatRequest, EngineResponse, Preference
+from autodevai.gui.bridge import GuiContext
+from autodevai.gui.panels.base import Panel
+from autodevai.gui.theme import state_color
+from autodevai.gui.widgets import Card
+
+__all__ = ["AnswerStream", "ExecutePanel", "attempts_trail", "details_html", "error_html", "validation_text"]
+
+log = logging.getLogger("autodevai.gui")
+
+FLUSH_MS = 30  # deltas are coalesced and appended at most ~33 times a second
+MUTED = "#8b9099"  # the themes' placeholder gray: readable on light and dark backgrounds
+PREFERENCE_TIPS = {
+    Preference.BALANCED: "A weighted mix of price, quality, measured latency and success rate",
+    Preference.COST: "The cheapest model whose window fits the request",
+    Preference.QUALITY: "The model with the best public benchmark prior",
+    Preference.SPEED: "The model with the lowest measured (or estimated) latency",
+}
+
+
+# ---- formatting (pure) ------------------------------------------------------------------------------------
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def attempts_trail(attempts: Sequence[Attempt]) -> str:
+    """``a → ProviderUnavailable ×2, then b ✓``: consecutive identical attempts are folded."""
+    groups: list[tuple[str, str, int]] = []
+    for a in attempts:
+        if groups and groups[-1][:2] == (a.model, a.outcome):
+            groups[-1] = (a.model, a.outcome, groups[-1][2] + 1)
+        else:
+            groups.append((a.model, a.outcome, 1))
+    parts = []
+    for model, outcome, n in groups:
+        times = f" ×{n}" if n > 1 else ""
+        parts.append(f"{model} ✓" if outcome == "ok" else f"{model} → {outcome}{times}")
+    return ", then ".join(parts)
+
+
+def details_html(resp: EngineResponse) -> str:
+    """Rich text for a finished answer: who answered, tokens, cost, timings, and the routing explanation."""
+    u = resp.usage
+    rows = [
+        ("Model", f"<b>{_e(resp.model)}</b>"),
+        ("Provider", _e(resp.provider)),
+        ("Tokens", f"{fmt_tokens(u.prompt_tokens)} in · {fmt_tokens(u.completion_tokens)} out"),
+        ("Cost", fmt_usd(resp.cost_usd)),
+        ("Latency", fmt_ms(resp.latency_ms)),
+        ("First token", fmt_ms(resp.ttft_ms)),
+    ]
+    cells = "".join(f'<tr><td style="color:{MUTED}; padding-right:14px">{k}</td><td>{v}</td></tr>' for k, v in rows)
+    out = [f'<table cellspacing="0" cellpadding="2">{cells}</table>']
+    if resp.fell_back:
+        color = state_color("warning")
+        out.append(f'<p style="margin-top:10px"><b style="color:{color}">Fell back</b><br>')
+        out.append(f"{_e(attempts_trail(resp.attempts))}</p>")
+    if resp.finish_reason == "length":
+        out.append(
+            f'<p style="color:{state_color("warning")}">The answer stopped at the max-tokens limit; '
+            "raise Max tokens for a longer one.</p>"
+        )
+    route = resp.route
+    out.append(f'<p style="margin-top:10px"><b>Why this model</b> <span style="color:{MUTED}">· ')
+    out.append(f"{_e(route.preference.value)}</span><br>")
+    out.append("<br>".join(f"• {_e(r)}" for r in route.reasons) or "• no explanation given")
+    out.append("</p>")
+    fallbacks = [c.model for c in route.candidates[1:]]
+    out.append('<p style="margin-top:10px"><b>Fallbacks ready</b><br>')
+    out.append("<br>".join(f"{i}. {_e(m)}" for i, m in enumerate(fallbacks, 1)) or "none")
+    out.append("</p>")
+    return "".join(out)
+
+
+def error_html(exc: BaseException) -> str:
+    """Rich text for a failed request: the error class in red, what happened, each attempt, and the hint."""
+    color = state_color("error")
+    if not isinstance(exc, EngineError):
+        return f'<p><b style="color:{color}">Unexpected error</b><br>{_e(type(exc).__name__)}: {_e(exc)}</p>'
+    attempts: Sequence[Attempt] = getattr(exc, "attempts", ())
+    message = exc.message.split("\n", 1)[0] if attempts else exc.message
+    out = [f'<p><b style="color:{color}">{_e(type(exc).__name__)}</b><br>{_e(message).replace(chr(10), "<br>")}</p>']
+    if attempts:
+        groups: list[tuple[Attempt, int]] = []
+        for a in attempts:
+            if groups and (groups[-1][0].model, groups[-1][0].outcome) == (a.model, a.outcome):
+                groups[-1] = (a, groups[-1][1] + 1)
+            else:
+                groups.append((a, 1))
+        lines = []
+        for a, n in groups:
+            times = f" ×{n}" if n > 1 else ""
+            detail = f'<br><span style="color:{MUTED}">{_e(a.detail)}</span>' if a.detail else ""
+            lines.append(f"• {_e(a.model)} → {_e(a.outcome)}{times}{detail}")
+        out.append('<p style="margin-top:8px"><b>Attempts</b><br>' + "<br>".join(lines) + "</p>")
+    if exc.hint:
+        out.append(f'<p style="margin-top:8px; color:{MUTED}">{_e(exc.hint[:1].upper() + exc.hint[1:])}.</p>')
+    return "".join(out)
+
+
+def validation_text(exc: ValidationError) -> str:
+    """A pydantic error as one readable sentence per problem (no "Value error," noise)."""
+    lines = []
+    for err in exc.errors():
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int))
+        if where and where not in ("messages", "messages.content"):
+            msg = f"{where.replace('_', ' ')}: {msg}"
+        lines.append(msg[:1].upper() + msg[1:])
+    return "\n".join(lines) or "The request is not valid."
+
+
+# ---- streaming --------------------------------------------------------------------------------------------
+
+
+class AnswerStream(QObject):
+    """Streams one request at a time into a read-only text view.
+
+    Deltas are coalesced (appended at most every ``FLUSH_MS``) at the end of the document without touching the
+    user's selection; the view follows the end unless the user scrolled up. ``stop()`` cancels the engine call
+    (the engine records it as Cancelled) and keeps the partial text.
+    """
+
+    first_token = Signal()
+    finished = Signal(object)  # EngineResponse, or the exception (Cancelled after stop())
+
+    def __init__(self, ctx: GuiContext, view: QPlainTextEdit, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.view = view
+        self.deltas = 0
+        self.started_at = 0.0
+        self.first_at: float | None = None
+        self._task: Any = None
+        self._run = 0
+        self._pending: list[str] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FLUSH_MS)
+        self._timer.timeout.connect(self.flush)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def start(self, request: ChatRequest, preference: Preference) -> None:
+        if self.running:
+            raise RuntimeError("a request is already running")
+        self._run += 1
+        run = self._run
+        self.view.clear()
+        self._pending.clear()
+        self.deltas = 0
+        self.first_at = None
+        self.started_at = time.monotonic()
+        self._task = self.ctx.spawn(
+            self._consume(request, preference, run),
+            on_result=lambda r: self._done(run, r),
+            on_error=lambda e: self._done(run, e),
+            name="execute-stream",
+        )
+
+    def stop(self) -> bool:
+        """Cancel the running request, keeping what arrived. Returns False when nothing was running."""
+        if self._task is None or self._task.done():
+            return False  # done: its result is about to be delivered
+        self._run += 1
+        self._task.cancel()
+        self._task = None
+        self.flush()
+        self.finished.emit(Cancelled("the request was stopped"))
+        return True
+
+    async def _consume(self, request: ChatRequest, preference: Preference, run: int) -> EngineResponse:
+        # Read the iterator to its end: closing it right after the final response would count as a cancel.
+        it = self.ctx.engine.stream_enhanced_ai_request(request, preference)
+        result: EngineResponse | None = None
+        try:
+            async for item in it:
+                if isinstance(item, EngineResponse):
+                    result = item
+                elif run == self._run:
+                    self._on_delta(item)
+        finally:
+            await it.aclose()
+        if result is None:
+            raise RuntimeError("the stream ended without a final response")
+        return result
+
+    def _on_delta(self, text: str) -> None:
+        self.deltas += 1
+        self._pending.append(text)
+        if self.first_at is None:
+            self.first_at = time.monotonic()
+            self.flush()
+            self.first_token.emit()
+        elif not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        self._timer.stop()
+        if not self._pending:
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
+        bar = self.view.verticalScrollBar()
+        follow = bar.value() >= bar.maximum() - 4
+        cursor = QTextCursor(self.view.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        if follow:
+            bar.setValue(bar.maximum())
+
+    def _done(self, run: int, result: object) -> None:
+        if run != self._run:
+            return  # stopped meanwhile: stop() already reported
+        self._task = None
+        self.flush()
+        shown = self.view.toPlainText()
+        full = shown
+        if isinstance(result, EngineResponse):
+            full = result.content
+        elif isinstance(result, StreamInterrupted) and len(result.partial) > len(shown):
+            full = result.partial
+        elif isinstance(result, BaseException) and not isinstance(result, EngineError):
+            log.error("streaming failed", exc_info=result)
+        if full != shown:
+            self.view.setPlainText(full)
+            self.view.verticalScrollBar().setValue(self.view.verticalScrollBar().maximum())
+        self.finished.emit(result)
+
+
+# ---- the panel --------------------------------------------------------------------------------------------
+
+
+class ExecutePanel(Panel):
+    title = "Execute"
+    subtitle = (
+        "Send a prompt to the model that best fits your preference across every configured provider. "
+        "If it fails, the next one answers; the details say who answered, what it cost and why."
+    )
+
+    finished = Signal(object)  # EngineResponse, or the exception the request ended with
+
+    prompt_edit: QPlainTextEdit
+    system_edit: QPlainTextEdit
+    invalid_label: QLabel
+    answer_view: QPlainTextEdit
+    details_label: QLabel
+
+    def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._pref_touched = False
+        self._catalog_size = -1
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self._build_main())
+        split.addWidget(self._build_side())
+        split.setStretchFactor(0, 1)
+        split.setSizes([640, 320])
+        self.body.addWidget(split, 1)
+
+        self.stream = AnswerStream(ctx, self.answer_view, self)
+        self.stream.first_token.connect(self._tick)
+        self.stream.finished.connect(self._on_finished)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(100)
+        self._ticker.timeout.connect(self._tick)
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.send, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Escape"), self, self.stop, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        ctx.events.use_model.connect(self.use_model)
+        ctx.events.settings_changed.connect(lambda _s: self._apply_defaults())
+        self._set_running(False)
+        self._show_idle_details()
+        if ctx.ready:
+            self._apply_defaults()
+
+    def _build_main(self) -> QWidget:
+        main = QWidget()
+        col = QVBoxLayout(main)
+        col.setContentsMargins(0, 0, 6, 0)
+        col.setSpacing(6)
+        self.system_toggle = QToolButton()
+        self.system_toggle.setText("System prompt")
+        self.system_toggle.setAutoRaise(True)
+        self.system_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.system_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.system_toggle.setToolTip("Show or hide the instructions sent before your prompt")
+        self.system_toggle.clicked.connect(lambda: self.set_system_visible(not self.system_edit.isVisible()))
+        col.addWidget(self.system_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        self.system_edit = QPlainTextEdit()
+        self.system_edit.setPlaceholderText("Optional: instructions the model follows for this request")
+        self.system_edit.setTabChangesFocus(True)
+        self.system_edit.setFixedHeight(64)
+        self.system_edit.hide()
+        self.system_edit.textChanged.connect(self._label_system_toggle)
+        col.addWidget(self.system_edit)
+
+        self.prompt_edit = QPlainTextEdit()
+        self.prompt_edit.setPlaceholderText("Ask anything… Ctrl+Enter sends.")
+        self.prompt_edit.setTabChangesFocus(True)
+        self.prompt_edit.setMinimumHeight(90)
+        self.prompt_edit.textChanged.connect(lambda: self.invalid_label.hide())
+        col.addWidget(self.prompt_edit, 2)
+        self.invalid_label = QLabel()
+        self.invalid_label.setProperty("role", "error")
+        self.invalid_label.setWordWrap(True)
+        self.invalid_label.hide()
+        col.addWidget(self.invalid_label)
+
+        row = QHBoxLayout()
+        hint = QLabel("Ctrl+Enter to send · Esc to stop")
+        hint.setProperty("role", "muted")
+        row.addWidget(hint)
+        row.addStretch(1)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Cancel the request; the partial answer is kept (Esc)")
+        self.stop_button.clicked.connect(self.stop)
+        # The palette gives disabled buttons the same text color; say "not now" the way the Send button does.
+        self.stop_button.setStyleSheet(f"QPushButton:disabled {{ color: {MUTED}; }}")
+        self.send_button = QPushButton("Send")
+        self.send_button.setProperty("role", "primary")
+        self.send_button.setToolTip("Send the prompt (Ctrl+Enter)")
+        self.send_button.clicked.connect(self.send)
+        row.addWidget(self.stop_button)
+        row.addWidget(self.send_button)
+        col.addLayout(row)
+
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 6, 0, 0)
+        head.addWidget(QLabel("<b>Answer</b>"))
+        head.addStretch(1)
+        self.status_label = QLabel()
+        self.status_label.setProperty("role", "muted")
+        head.addWidget(self.status_label)
+        col.addLayout(head)
+        self.answer_view = QPlainTextEdit()
+        self.answer_view.setReadOnly(True)
+        self.answer_view.setPlaceholderText("The answer streams here as it arrives.")
+        col.addWidget(self.answer_view, 5)
+        return main
+
+    def _build_side(self) -> QWidget:
+        side = QWidget()
+        side.setMinimumWidth(280)
+        col = QVBoxLayout(side)
+        col.setContentsMargins(6, 0, 0, 0)
+        col.setSpacing(10)
+
+        options = Card("Options")
+        form = QFormLayout()
+        form.setContentsMargins(0, 4, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.preference_combo = QComboBox()
+        for pref in (Preference.BALANCED, Preference.COST, Preference.QUALITY, Preference.SPEED):
+            self.preference_combo.addItem(pref.value.capitalize(), pref.value)
+            self.preference_combo.setItemData(
+                self.preference_combo.count() - 1, PREFERENCE_TIPS[pref], Qt.ItemDataRole.ToolTipRole
+            )
+        self.preference_combo.setToolTip("What routing optimizes for when no model is named")
+        self.preference_combo.activated.connect(lambda _i: setattr(self, "_pref_touched", True))
+        form.addRow("Routing", self.preference_combo)
+        self.model_edit = QLineEdit()
+        self.model_edit.setPlaceholderText("Routed automatically")
+        self.model_edit.setClearButtonEnabled(True)
+        self.model_edit.setToolTip(
+            "Leave empty to let routing choose, or type a model id (e.g. openai/gpt-4o); fallbacks still apply"
+        )
+        self._completer_model = QStringListModel(self)
+        completer = QCompleter(self._completer_model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setMaxVisibleItems(12)
+        self.model_edit.setCompleter(completer)
+        form.addRow("Model", self.model_edit)
+        self.max_tokens_spin = QSpinBox()
+        self.max_tokens_spin.setRange(1, 1_000_000)
+        self.max_tokens_spin.setSingleStep(256)
+        self.max_tokens_spin.setGroupSeparatorShown(True)
+        self.max_tokens_spin.setValue(DEFAULT_MAX_TOKENS)
+        self.max_tokens_spin.setToolTip("The longest answer allowed; the budget reserves its worst-case cost")
+        form.addRow("Max tokens", self.max_tokens_spin)
+        options.body.addLayout(form)
+        col.addWidget(options)
+
+        details = Card("Details")
+        self.details_label = QLabel()
+        self.details_label.setWordWrap(True)
+        self.details_label.setTextFormat(Qt.TextFormat.RichText)
+        self.details_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.details_label)
+        scroll.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget { background: transparent; }")
+        details.body.addWidget(scroll, 1)
+        col.addWidget(details, 1)
+        return side
+
+    # ---- public -------------------------------------------------------------------------------------------
+
+    @property
+    def is_running(self) -> bool:
+        return self.stream.running
+
+    def preference(self) -> Preference:
+        return Preference(self.preference_combo.currentData())
+
+    def set_preference(self, pref: Preference | str) -> None:
+        self.preference_combo.setCurrentIndex(self.preference_combo.findData(Preference(pref).value))
+        self._pref_touched = True
+
+    def use_model(self, model_id: str) -> None:
+        """Fill the model override (from the Models panel) and get ready for a prompt."""
+        self.model_edit.setText(model_id)
+        self.prompt_edit.setFocus()
+
+    def set_system_visible(self, on: bool) -> None:
+        """Show or hide the system prompt field (its text is sent either way when not empty)."""
+        self.system_edit.setVisible(on)
+        self.system_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self._label_system_toggle()
+        if on:
+            self.system_edit.setFocus()
+
+    def _label_system_toggle(self) -> None:
+        # Collapsed but not empty: it is still sent, so say so.
+        hidden_text = not self.system_edit.isVisible() and self.system_edit.toPlainText().strip()
+        self.system_toggle.setText("System prompt (in use)" if hidden_text else "System prompt")
+
+    def send(self) -> bool:
+        """Validate and stream the prompt. Returns False (and says why inline) when nothing was sent."""
+        if self.is_running:
+            return False
+        if not self.ctx.ready:
+            self._show_invalid("The engine is still starting; try again in a moment.")
+            return False
+        messages = []
+        system = self.system_edit.toPlainText().strip()
+        if system:
+            messages.append({"role": "system", "content": system})
+        messages.append({"role": "user", "content": self.prompt_edit.toPlainText()})
+        pref = self.preference()
+        data: dict[str, Any] = {"messages": messages, "max_tokens": self.max_tokens_spin.value(), "preference": pref}
+        model = self.model_edit.text().strip()
+        if model:
+            data["model"] = model
+        try:
+            request = ChatRequest.model_validate(data)
+        except ValidationError as exc:
+            self._show_invalid(validation_text(exc))
+            return False
+        self.invalid_label.hide()
+        self.stream.start(request, pref)
+        self._set_running(True)
+        self.details_label.setText(f'<span style="color:{MUTED}">Waiting for the answer…</span>')
+        self._tick()
+        return True
+
+    def stop(self) -> bool:
+        """Cancel the running request (Esc); the partial answer stays. Returns False when idle."""
+        return self.stream.stop()
+
+    # ---- Panel ---------------------------------------------------------------------------------------------
+
+    def on_engine_ready(self) -> None:
+        self._apply_defaults()
+        super().on_engine_ready()
+
+    def on_shown(self) -> None:
+        self._refresh_models()
+        if not self.is_running:
+            self.prompt_edit.setFocus()
+
+    # ---- internals -----------------------------------------------------------------------------------------
+
+    def _apply_defaults(self) -> None:
+        engine = self.ctx.engine
+        if engine is None:
+            return
+        if not self._pref_touched:
+            index = self.preference_combo.findData(engine.settings.routing.default_preference.value)
+            self.preference_combo.setCurrentIndex(max(index, 0))
+        self._refresh_models()
+
+    def _refresh_models(self) -> None:
+        engine = self.ctx.engine
+        if engine is None or len(engine.parts.catalog) == self._catalog_size:
+            return
+        models = engine.parts.catalog.all()
+        self._catalog_size = len(models)
+        self._completer_model.setStringList(sorted({m.id for m in models}))
+
+    def _show_invalid(self, text: str) -> None:
+        self.invalid_label.setText(text)
+        self.invalid_label.show()
+
+    def _set_running(self, running: bool) -> None:
+        self.send_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        if running:
+            self._ticker.start()
+        else:
+            self._ticker.stop()
+
+    def _tick(self) -> None:
+        if not self.is_running:
+            return
+        s = self.stream
+        if s.first_at is None:
+            self.status_label.setText(f"Waiting for the first token… {s.elapsed():.1f} s")
+        else:
+            self.status_label.setText(f"Streaming… {s.elapsed():.1f} s")
+
+    def _show_idle_details(self) -> None:
+        self.details_label.setText(
+            f'<span style="color:{MUTED}">Send a prompt to see which model answered, its tokens, cost and '
+            "latency, and why routing chose it.</span>"
+        )
+
+    def _on_finished(self, result: object) -> None:
+        self._set_running(False)
+        elapsed = self.stream.elapsed()
+        kept = len(self.answer_view.toPlainText())
+        if isinstance(result, EngineResponse):
+            self.status_label.setText(f"Done in {fmt_ms(result.latency_ms)}")
+            self.details_label.setText(details_html(result))
+        elif isinstance(result, Cancelled):
+            what = f"the partial answer ({kept:,} characters) is kept" if kept else "before the first token"
+            self.status_label.setText("Stopped" + (" — partial answer kept" if kept else ""))
+            self.details_label.setText(
+                f"<p><b>Stopped</b> after {elapsed:.1f} s; {what}.</p>"
+                f'<p style="color:{MUTED}">Nothing is charged beyond what the provider reported.</p>'
+            )
+        elif isinstance(result, BaseException):
+            interrupted = isinstance(result, StreamInterrupted)
+            self.status_label.setText("Interrupted — partial answer kept" if interrupted and kept else "Failed")
+            self.details_label.setText(error_html(result))
+        self.finished.emit(result)

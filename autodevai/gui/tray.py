@@ -1,0 +1,267 @@
+"""The system tray: an icon with a menu (quick prompt, show the window, quit), the "keep running in the tray"
+setting, and the quick-prompt popup — a small window that streams one answer through the same engine API as
+the Execute panel. The popup works on its own, so it is usable (and testable) where no tray exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QGuiApplication, QIcon, QKeyEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSystemTrayIcon,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from autodevai.cli.render import fmt_ms, fmt_usd
+from autodevai.engine.errors import Cancelled
+from autodevai.engine.types import ChatRequest, EngineResponse, Preference
+from autodevai.gui.bridge import GuiContext
+from autodevai.gui.panels.execute import AnswerStream, validation_text
+from autodevai.gui.theme import state_color
+
+__all__ = ["QuickPromptPopup", "TrayController"]
+
+KEEP_RUNNING_KEY = "tray/keep_running"
+
+
+class QuickPromptPopup(QWidget):
+    """A small always-on-top window: one prompt line (Enter sends), the streamed answer, Copy, and a line with
+    the model, cost and latency. Esc stops a running request, or hides the popup."""
+
+    finished = Signal(object)  # EngineResponse, or the exception the request ended with
+
+    def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
+        flags = Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        super().__init__(parent, flags)
+        self.ctx = ctx
+        self.setObjectName("quick-prompt")
+        self.setWindowTitle("AutoDevAI quick prompt")
+        self.resize(480, 340)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        frame = QFrame()
+        frame.setObjectName("quickFrame")
+        frame.setStyleSheet("QFrame#quickFrame { border: 1px solid palette(mid); background: palette(window); }")
+        outer.addWidget(frame)
+        col = QVBoxLayout(frame)
+        col.setContentsMargins(12, 8, 8, 12)
+        col.setSpacing(8)
+
+        top = QHBoxLayout()
+        title = QLabel("<b>Quick prompt</b>")
+        top.addWidget(title)
+        top.addStretch(1)
+        hint = QLabel("Enter sends · Esc stops or hides")
+        hint.setProperty("role", "muted")
+        top.addWidget(hint)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Hide (Esc)")
+        close.clicked.connect(self.hide)
+        top.addWidget(close)
+        col.addLayout(top)
+
+        self.prompt_edit = QLineEdit()
+        self.prompt_edit.setPlaceholderText("Ask anything…")
+        self.prompt_edit.setClearButtonEnabled(True)
+        self.prompt_edit.returnPressed.connect(self.send)
+        col.addWidget(self.prompt_edit)
+        self.answer_view = QPlainTextEdit()
+        self.answer_view.setReadOnly(True)
+        self.answer_view.setPlaceholderText("The answer streams here; the router picks the model.")
+        col.addWidget(self.answer_view, 1)
+
+        bottom = QHBoxLayout()
+        self.info_label = QLabel()
+        self.info_label.setProperty("role", "muted")
+        self.info_label.setWordWrap(True)
+        self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bottom.addWidget(self.info_label, 1)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the answer to the clipboard")
+        self.copy_button.setEnabled(False)
+        self.copy_button.clicked.connect(self.copy)
+        bottom.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
+        col.addLayout(bottom)
+
+        self.stream = AnswerStream(ctx, self.answer_view, self)
+        self.stream.first_token.connect(lambda: self._info("Streaming…"))
+        self.stream.finished.connect(self._on_finished)
+        self._copied = QTimer(self)
+        self._copied.setSingleShot(True)
+        self._copied.setInterval(1500)
+        self._copied.timeout.connect(lambda: self.copy_button.setText("Copy"))
+
+    @property
+    def is_running(self) -> bool:
+        return self.stream.running
+
+    def send(self) -> bool:
+        """Stream the prompt with the default routing preference. Returns False when nothing was sent."""
+        if self.is_running:
+            return False
+        if not self.ctx.ready:
+            self._info("The engine is still starting; try again in a moment.", error=True)
+            return False
+        pref: Preference = self.ctx.engine.settings.routing.default_preference
+        data: dict[str, Any] = {"messages": [{"role": "user", "content": self.prompt_edit.text()}]}
+        try:
+            request = ChatRequest.model_validate({**data, "preference": pref})
+        except ValidationError as exc:
+            self._info(validation_text(exc), error=True)
+            return False
+        self.copy_button.setEnabled(False)
+        self.stream.start(request, pref)
+        self._info("Waiting for the first token…")
+        return True
+
+    def stop(self) -> bool:
+        return self.stream.stop()
+
+    def copy(self) -> None:
+        text = self.answer_view.toPlainText()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self.copy_button.setText("Copied ✓")
+            self._copied.start()
+
+    def show_near(self, anchor: QPoint | None = None) -> None:
+        """Show the popup next to ``anchor`` (the tray icon or the cursor), inside that screen, and focus it."""
+        anchor = anchor if anchor is not None else QCursor.pos()
+        screen = QGuiApplication.screenAt(anchor) or QGuiApplication.primaryScreen()
+        if screen is not None:
+            area = screen.availableGeometry()
+            x = anchor.x() - self.width() // 2
+            # Open away from the screen edge the anchor is on (a bottom taskbar: above it; a top bar: below).
+            y = anchor.y() - self.height() - 8 if anchor.y() > area.center().y() else anchor.y() + 8
+            x = max(area.left() + 8, min(x, area.right() - self.width() - 8))
+            y = max(area.top() + 8, min(y, area.bottom() - self.height() - 8))
+            self.move(x, y)
+        if self.isVisible():
+            self.raise_()  # a newly shown window is on top already (and stays there)
+        self.show()
+        self.activateWindow()
+        self.prompt_edit.setFocus()
+        self.prompt_edit.selectAll()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            if not self.stop():
+                self.hide()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _info(self, text: str, *, error: bool = False) -> None:
+        self.info_label.setStyleSheet(f"color: {state_color('error')};" if error else "")
+        self.info_label.setText(text)
+
+    def _on_finished(self, result: object) -> None:
+        has_text = bool(self.answer_view.toPlainText())
+        self.copy_button.setEnabled(has_text)
+        if isinstance(result, EngineResponse):
+            fell = " · fell back" if result.fell_back else ""
+            self._info(f"{result.model} · {fmt_usd(result.cost_usd)} · {fmt_ms(result.latency_ms)}{fell}")
+        elif isinstance(result, Cancelled):
+            self._info("Stopped — the partial answer is kept" if has_text else "Stopped")
+        elif isinstance(result, BaseException):
+            self._info(str(result), error=True)
+        self.finished.emit(result)
+
+
+class TrayController(QObject):
+    """The tray icon and its menu, when the desktop has a tray (``available``); the popup in any case."""
+
+    quit_requested = Signal()
+
+    def __init__(self, ctx: GuiContext, window: Any, icon: QIcon | None = None) -> None:
+        super().__init__(window)
+        self.ctx = ctx
+        self.window = window
+        self.available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.tray: QSystemTrayIcon | None = None
+        self.menu: QMenu | None = None
+        self._popup: QuickPromptPopup | None = None
+        self._told = False
+        if self.available:
+            if icon is None:
+                from autodevai.gui.app import app_icon  # lazily: app imports this module
+
+                icon = app_icon()
+            self.tray = QSystemTrayIcon(icon, self)
+            self.tray.setToolTip("AutoDevAI")
+            self.menu = QMenu(window)
+            self.menu.addAction("Quick prompt…", self.show_popup)
+            self.menu.addAction("Show AutoDevAI", self.show_window)
+            self.menu.addSeparator()
+            self.menu.addAction("Quit", self.quit_requested.emit)
+            self.tray.setContextMenu(self.menu)
+            self.tray.activated.connect(self._on_activated)
+            self.tray.show()
+            window.installEventFilter(self)
+        self.apply_settings()
+        ctx.events.settings_changed.connect(lambda _s: self.apply_settings())
+
+    @property
+    def popup(self) -> QuickPromptPopup:
+        """The quick-prompt popup (built on first use)."""
+        if self._popup is None:
+            self._popup = QuickPromptPopup(self.ctx)
+        return self._popup
+
+    def apply_settings(self) -> None:
+        """Re-read "keep running in the tray when the window closes" (only meaningful with a tray)."""
+        keep = self.ctx.qsettings.value(KEEP_RUNNING_KEY, False, type=bool)
+        self.window.keep_in_tray = bool(self.available and keep)
+
+    def show_popup(self) -> None:
+        anchor = None
+        if self.tray is not None:
+            rect = self.tray.geometry()
+            anchor = rect.center() if rect.isValid() and not rect.isEmpty() else None
+        self.popup.show_near(anchor)
+
+    def toggle_popup(self) -> None:
+        if self._popup is not None and self._popup.isVisible():
+            self._popup.hide()
+        else:
+            self.show_popup()
+
+    def show_window(self) -> None:
+        w = self.window
+        w.setWindowState(w.windowState() & ~Qt.WindowState.WindowMinimized)
+        w.show()
+        w.raise_()
+        w.activateWindow()
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.toggle_popup()
+        elif reason == QSystemTrayIcon.ActivationReason.DoubleClick:
+            self.show_window()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The first time the window hides into the tray, say where the app went.
+        hides = bool(self.window.keep_in_tray) and event.type() == QEvent.Type.Close
+        if hides and watched is self.window and not self._told and self.tray is not None:
+            self._told = True
+            self.tray.showMessage(
+                "AutoDevAI is still running",
+                "It keeps running in the tray. Use Quit in the tray menu to exit.",
+                QSystemTrayIcon.MessageIcon.Information,
+                4000,
+            )
+        return False

@@ -1,0 +1,164 @@
+"""The Execute panel over the real engine and the simulator: streaming, stop, fallback details, validation."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from autodevai.engine.errors import Cancelled
+from autodevai.engine.types import EngineResponse
+from autodevai.gui.panels.execute import ExecutePanel
+from autodevai.sim.config import SimConfig
+
+from .conftest import Harness
+
+MODEL = "openai/gpt-4o"
+OTHER = "google/gemini-2.0-flash-001"
+
+
+def _panel(harness: Harness, ctx: object) -> ExecutePanel:
+    panel = ExecutePanel(ctx)  # type: ignore[arg-type]
+    harness.widgets.append(panel)
+    panel.setMinimumSize(900, 600)  # as inside the main window; the layout then never resizes the window
+    panel.resize(1000, 700)
+    panel.show()
+    panel.on_shown()
+    return panel
+
+
+def test_a_prompt_streams_an_answer_with_its_details(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start(SimConfig(latency_scale=1.0, seed=5))
+        panel = _panel(harness, ctx)
+        results: list[object] = []
+        panel.finished.connect(results.append)
+        panel.prompt_edit.setPlainText("Explain circuit breakers in distributed systems")
+        assert panel.send()
+        assert panel.is_running and not panel.send_button.isEnabled() and panel.stop_button.isEnabled()
+        assert "Waiting for the first token" in panel.status_label.text()
+        seen: list[str] = []
+
+        def progress() -> bool:
+            text = panel.answer_view.toPlainText()
+            if text and (not seen or seen[-1] != text) and panel.is_running:
+                seen.append(text)
+            return bool(results)
+
+        await harness.wait_until(progress, what="the answer")
+        response = results[0]
+        assert isinstance(response, EngineResponse)
+        assert len(seen) >= 2, "the answer grew while streaming"
+        assert panel.stream.deltas > 3
+        assert panel.answer_view.toPlainText() == response.content
+        assert not panel.is_running and panel.send_button.isEnabled() and not panel.stop_button.isEnabled()
+        details = panel.details_label.text()
+        assert response.model in details and response.provider in details
+        assert f"{response.usage.prompt_tokens} in" in details
+        assert f"{response.usage.completion_tokens} out" in details
+        assert "$0.0000" in details  # a few micro-dollars, formatted
+        assert " ms" in details  # latency and first token
+        assert response.route.reasons[0].split(":")[0] in details
+        assert response.route.candidates[1].model in details, "the fallback candidates are listed"
+        assert panel.status_label.text().startswith("Done in")
+
+    harness.run(body())
+
+
+def test_stop_cancels_mid_stream_and_keeps_the_partial_answer(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start(SimConfig(latency_scale=4.0, seed=5))
+        panel = _panel(harness, ctx)
+        results: list[object] = []
+        panel.finished.connect(results.append)
+        panel.prompt_edit.setPlainText("Explain circuit breakers in distributed systems")
+        panel.send()
+        await harness.wait_until(lambda: panel.answer_view.toPlainText() != "", what="the first token")
+        qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Escape)
+        assert not panel.is_running
+        assert isinstance(results[-1], Cancelled)
+        partial = panel.answer_view.toPlainText()
+        assert partial, "the partial answer is kept"
+        assert "Stopped" in panel.status_label.text() and "Stopped" in panel.details_label.text()
+        assert panel.send_button.isEnabled() and not panel.stop_button.isEnabled()
+
+        rows = []
+        for _ in range(200):
+            rows = [r for r in await ctx.engine.get_request_history(5) if r.status == "Cancelled"]
+            if rows:
+                break
+            await asyncio.sleep(0.02)
+        assert rows, "the store recorded the request as Cancelled"
+        assert panel.answer_view.toPlainText() == partial, "nothing arrives after Stop"
+
+    harness.run(body())
+
+
+def test_a_failing_model_shows_the_fallback_in_the_details(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start(routing={"chains": {MODEL: [OTHER]}})
+        assert harness.sim is not None
+        harness.sim.add_fault({"kind": "http_error", "status": 500, "model": MODEL})
+        panel = _panel(harness, ctx)
+        results: list[object] = []
+        panel.finished.connect(results.append)
+        panel.model_edit.setText(MODEL)
+        panel.prompt_edit.setPlainText("What is the capital of France?")
+        panel.send()
+        await harness.wait_until(lambda: bool(results), what="the answer")
+        response = results[0]
+        assert isinstance(response, EngineResponse) and response.model == OTHER
+        details = panel.details_label.text()
+        assert "Fell back" in details
+        assert f"{MODEL} → ProviderUnavailable" in details and f"{OTHER} ✓" in details
+        assert "requested explicitly" in details
+        assert panel.answer_view.toPlainText() == response.content
+
+    harness.run(body())
+
+
+def test_an_empty_prompt_is_refused_inline_and_sends_nothing(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        assert harness.sim is not None
+        panel = _panel(harness, ctx)
+        before = harness.sim.stats.total
+        panel.prompt_edit.setPlainText("   ")
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        assert panel.invalid_label.isVisible()
+        assert "prompt is empty" in panel.invalid_label.text()
+        assert not panel.is_running
+        panel.prompt_edit.setPlainText("Hello")
+        assert not panel.invalid_label.isVisible(), "editing clears the message"
+        panel.model_edit.setText("no-such/model")
+        results: list[object] = []
+        panel.finished.connect(results.append)
+        panel.send()
+        await harness.wait_until(lambda: bool(results), what="the refusal")
+        assert "InvalidRequest" in panel.details_label.text() and "unknown model" in panel.details_label.text()
+        assert panel.status_label.text() == "Failed"
+        assert harness.sim.stats.total == before
+
+    harness.run(body())
+
+
+def test_ctrl_enter_sends_and_use_model_fills_the_override(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start(routing={"default_preference": "cost"})
+        panel = _panel(harness, ctx)
+        assert panel.preference() == "cost", "the default preference comes from the settings"
+        ctx.events.use_model.emit(OTHER)
+        assert panel.model_edit.text() == OTHER
+        completer = panel.model_edit.completer()
+        assert completer is not None and OTHER in completer.model().stringList()  # type: ignore[attr-defined]
+        results: list[object] = []
+        panel.finished.connect(results.append)
+        panel.prompt_edit.setPlainText("What is 2+2?")
+        await harness.wait_until(panel.isActiveWindow, what="the window to be active")  # shortcuts need it
+        qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await harness.wait_until(lambda: bool(results), what="the answer")
+        assert isinstance(results[0], EngineResponse) and results[0].model == OTHER
+        assert panel.prompt_edit.toPlainText() == "What is 2+2?", "Ctrl+Enter does not insert a newline"
+
+    harness.run(body())

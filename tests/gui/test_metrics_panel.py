@@ -1,0 +1,136 @@
+"""The Metrics panel against a real engine and the simulator: charts and table fill in after traffic, the window
+selector switches the data, redraws are rate-limited, and a hidden panel stops polling."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from autodevai.engine.types import ChatRequest
+from autodevai.gui.panels.metrics import TICK_MS, MetricsPanel
+
+from .conftest import Harness
+
+# The offscreen platform warns whenever a shown top-level widget's size hints change: not a defect of ours.
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+MODEL = "google/gemini-2.0-flash-001"
+
+
+def _finite(panel: MetricsPanel, name: str) -> np.ndarray:
+    _x, y = panel.charts[name].getData()
+    y = np.asarray([] if y is None else y, dtype=float)
+    return y[np.isfinite(y)]
+
+
+def _table_models(panel: MetricsPanel) -> list[str]:
+    return [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
+
+
+async def _send(ctx, n: int, model: str = MODEL) -> None:  # type: ignore[no-untyped-def]
+    for i in range(n):
+        await ctx.engine.execute_enhanced_ai_request(ChatRequest.from_prompt(f"What is {i}+2?", model=model))
+
+
+def _panel(harness: Harness, ctx, window: str = "1m") -> MetricsPanel:  # type: ignore[no-untyped-def]
+    w = MetricsPanel(ctx)
+    harness.widgets.append(w)
+    w.window_combo.setCurrentIndex(w.window_combo.findData(window))
+    w.resize(1000, 720)
+    w.show()
+    w.on_shown()
+    return w
+
+
+def test_charts_tiles_and_table_fill_in_after_requests(harness: Harness) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        w = _panel(harness, ctx)
+        await harness.wait_until(lambda: "No requests in the last minute" in w.empty_label.text(), what="empty state")
+        assert w.stack.currentIndex() == 0 and "Execute" in w.empty_label.text()
+        assert _finite(w, "latency_p50").size == 0
+
+        await _send(ctx, 8)
+        await harness.wait_until(lambda: _finite(w, "latency_p50").size > 0, what="latency points")
+        await harness.wait_until(lambda: any(MODEL in m for m in _table_models(w)), what="the model in the table")
+        assert w.stack.currentIndex() == 1, "the charts replace the empty state"
+        x, _y = w.charts["requests_per_s"].getData()
+        assert len(x) == 60, "the 1-minute window has a fixed 60 points"
+        assert _finite(w, "requests_per_s").sum() > 0
+        assert _finite(w, "latency_p95").size > 0 and _finite(w, "latency_p99").size > 0
+        assert _finite(w, "cost").max() > 0, "cost accumulates"
+        assert _finite(w, "error_rate").max() == 0.0
+        await harness.wait_until(lambda: w.tiles["requests"].value.text() == "8", what="the requests tile")
+        assert w.tiles["success"].value.text() == "100.0 %"
+        row = _table_models(w).index(MODEL)
+        assert w.table.item(row, 1).text() == "8"
+        assert w.table.item(row, 3).text().endswith("ms")
+
+    harness.run(body())
+
+
+def test_window_selector_switches_the_series_and_table(harness: Harness) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        w = _panel(harness, ctx, "1m")
+        await _send(ctx, 3)
+        await harness.wait_until(lambda: MODEL in _table_models(w), what="1m table")
+        assert "in the last minute" in w.table_note.text()
+        assert len(w.charts["requests_per_s"].getData()[0]) == 60
+
+        w.window_combo.setCurrentIndex(w.window_combo.findData("24h"))
+        assert len(w.charts["requests_per_s"].getData()[0]) == 72, "24 h: one point per 20 minutes"
+        assert len(w.charts["latency_p50"].getData()[0]) == 72
+        assert "hours ago" in w.chart_widgets["rps"].plot.getPlotItem().getAxis("bottom").labelText
+        await harness.wait_until(lambda: "in the last 24 hours" in w.table_note.text(), what="24h table")
+        assert any(MODEL in m for m in _table_models(w))
+        # All three requests fall into the last 20-minute point of the 24 h series.
+        _x, rps = w.charts["requests_per_s"].getData()
+        assert np.count_nonzero(rps) == 1
+        assert ctx.qsettings.value("metrics/window") == "24h"
+
+    harness.run(body())
+
+
+def test_a_burst_of_requests_redraws_at_the_timer_rate_not_per_event(harness: Harness) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        w = _panel(harness, ctx)
+        await harness.wait_until(lambda: w.redraws >= 1, what="the first redraw")
+        start_redraws, t0 = w.redraws, time.monotonic()
+        done: list[object] = []
+        for i in range(30):
+            ctx.spawn(
+                ctx.engine.execute_enhanced_ai_request(ChatRequest.from_prompt(f"What is {i}+5?", model=MODEL)),
+                on_result=done.append,
+            )
+        await harness.wait_until(lambda: len(done) == 30, what="30 answers")
+        await harness.wait_until(lambda: _finite(w, "requests_per_s").sum() >= 30, what="the burst on the chart")
+        elapsed = time.monotonic() - t0
+        redraws = w.redraws - start_redraws
+        assert 1 <= redraws <= elapsed / (TICK_MS / 1000) + 2, f"{redraws} redraws in {elapsed:.2f} s"
+
+    harness.run(body())
+
+
+def test_a_hidden_panel_stops_polling_and_catches_up_when_shown(harness: Harness) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        w = _panel(harness, ctx)
+        await harness.wait_until(lambda: w.redraws >= 1, what="the first redraw")
+        w.on_hidden()
+        assert not w.poll_timer.isActive()
+        before = w.redraws
+        await _send(ctx, 4)
+        await asyncio.sleep(3 * TICK_MS / 1000)
+        assert w.redraws == before, "no redraw while hidden"
+        assert _finite(w, "latency_p50").size == 0
+
+        w.on_shown()
+        assert w.poll_timer.isActive()
+        assert w.redraws > before and _finite(w, "latency_p50").size > 0, "showing it redraws at once"
+
+    harness.run(body())
