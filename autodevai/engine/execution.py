@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 from autodevai.engine import errors as E
@@ -79,7 +79,9 @@ class Executor:
         assert result is not None  # _run either yields a response last or raises
         return result
 
-    def stream(self, request: ChatRequest, preference: Preference | None = None) -> AsyncIterator[str | EngineResponse]:
+    def stream(
+        self, request: ChatRequest, preference: Preference | None = None
+    ) -> AsyncGenerator[str | EngineResponse, None]:
         """Yield text deltas as they arrive, then the final ``EngineResponse``. Closing the iterator cancels."""
         return self._run(request, preference, stream=True)
 
@@ -120,7 +122,7 @@ class Executor:
 
     async def _run(
         self, request: ChatRequest, preference: Preference | None, *, stream: bool
-    ) -> AsyncIterator[str | EngineResponse]:
+    ) -> AsyncGenerator[str | EngineResponse, None]:
         p = self.parts
         pref = preference or request.preference
         clock = p.clock
@@ -154,7 +156,7 @@ class Executor:
 
     async def _attempts(
         self, request: ChatRequest, decision: RouteDecision, state: _State, *, stream: bool
-    ) -> AsyncIterator[str | EngineResponse]:
+    ) -> AsyncGenerator[str | EngineResponse, None]:
         p = self.parts
         res = p.settings.resilience
         clock = p.clock
@@ -286,7 +288,7 @@ class Executor:
 
     async def _stream_call(
         self, provider: Provider, call: ProviderCall, state: _State
-    ) -> AsyncIterator[str | Completion]:
+    ) -> AsyncGenerator[str | Completion, None]:
         """One streamed call: text deltas, then the final ``Completion``; ``state.partial`` keeps what came."""
         clock = self.parts.clock
         t0 = clock.now()

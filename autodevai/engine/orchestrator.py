@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 from autodevai.engine import constants as C
@@ -232,7 +232,7 @@ class Engine:
 
     def stream_enhanced_ai_request(
         self, request: ChatRequest, preference: Preference | None = None
-    ) -> AsyncIterator[str | EngineResponse]:
+    ) -> AsyncGenerator[str | EngineResponse, None]:
         """Text deltas as they arrive, then the final ``EngineResponse``; ``aclose()`` cancels the request."""
         return self.executor.stream(request, preference)
 

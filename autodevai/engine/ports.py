@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -21,7 +21,7 @@ class Provider(Protocol):
 
     async def chat(self, call: ProviderCall, *, timeout_s: float) -> Completion: ...
 
-    def stream(self, call: ProviderCall, *, timeout_s: float) -> AsyncIterator[StreamEvent]:
+    def stream(self, call: ProviderCall, *, timeout_s: float) -> AsyncGenerator[StreamEvent, None]:
         """Yield text deltas, then exactly one event carrying the final ``Completion``."""
         ...
 

@@ -85,7 +85,7 @@ def build(ctx: GuiContext) -> MainWindow:
 
 def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
     """Run the desktop app until its window closes (or the tray's Quit). Returns the exit code."""
-    
+
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("AutoDevAI")

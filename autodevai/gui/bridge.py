@@ -34,10 +34,10 @@ def install_event_loop(app: Any) -> asyncio.AbstractEventLoop:
 
     import qasync
 
-    loop = qasync.QEventLoop(app)
+    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     sys.set_asyncgen_hooks(
-        firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
+        firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]  # private, stable since 3.6
         finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
     )
     return loop

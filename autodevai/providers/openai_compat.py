@@ -159,7 +159,7 @@ class OpenAICompatProvider:
             raise self._status_error(call.model, response)
         return self._parse_completion(call, response)
 
-    async def stream(self, call: ProviderCall, *, timeout_s: float) -> AsyncIterator[StreamEvent]:
+    async def stream(self, call: ProviderCall, *, timeout_s: float) -> AsyncGenerator[StreamEvent, None]:
         """Yield ``StreamEvent(delta=...)`` per content delta, then one ``StreamEvent(completion=...)``.
 
         The whole stream must finish within ``timeout_s``. Closing the generator (``aclose()``, leaving an

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,14 +17,14 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
-from autodevai.engine.settings import parse_settings  # noqa: E402
-from autodevai.gui.app import EngineHost  # noqa: E402
-from autodevai.gui.bridge import GuiContext, install_event_loop  # noqa: E402
-from autodevai.sim.config import SimConfig  # noqa: E402
-from autodevai.sim.server import SimServer  # noqa: E402
+from autodevai.engine.settings import parse_settings
+from autodevai.gui.app import EngineHost
+from autodevai.gui.bridge import GuiContext, install_event_loop
+from autodevai.sim.config import SimConfig
+from autodevai.sim.server import SimServer
 
 T = TypeVar("T")
 SIM_KEY = "gui-test-sim-key"
@@ -44,8 +44,8 @@ class Harness:
         """Run ``coro`` on the qasync loop (Qt events are processed meanwhile)."""
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
-    async def wait_until(self, cond: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_until(self, cond: Callable[[], bool], limit_s: float = 10.0, what: str = "") -> None:
+        deadline = time.monotonic() + limit_s
         while not cond():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what or cond}")

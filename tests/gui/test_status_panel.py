@@ -123,6 +123,6 @@ def test_status_refreshes_right_after_a_request_and_stops_when_hidden(harness: H
         w.on_shown()
         await ctx.engine.execute_enhanced_ai_request(ChatRequest.from_prompt("What is 3+3?", model=GOOD))
         # Well before the next one-second tick would be due on its own.
-        await harness.wait_until(lambda: _row(w.breakers_table, 1, GOOD) >= 0, timeout=0.9, what="the breaker row")
+        await harness.wait_until(lambda: _row(w.breakers_table, 1, GOOD) >= 0, limit_s=0.9, what="the breaker row")
 
     harness.run(body())

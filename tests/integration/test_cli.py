@@ -196,9 +196,7 @@ def test_external_openai_compatible_server_from_config(tmp_path: Path) -> None:
 
 def test_no_arguments_without_a_display_prints_help() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
-    result = subprocess.run(
-        [sys.executable, "-m", "autodevai"], capture_output=True, text=True, env=env, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-m", "autodevai"], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0 and "usage: autodevai" in result.stdout
     assert "No display" in result.stderr
 
