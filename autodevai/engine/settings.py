@@ -200,9 +200,13 @@ def settings_to_toml(settings: Settings) -> str:
 
 
 def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``patch`` into ``base``. A None value removes the key: a setting goes back to its default
+    (budgets default to "no cap"), and an entry of a table such as ``routing.chains`` is deleted."""
     out = dict(base)
     for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value

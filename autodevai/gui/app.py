@@ -66,6 +66,7 @@ class EngineHost:
     async def reopen(self) -> None:
         old = self.app
         self.app = None
+        self.ctx.app = None  # panels see "not ready" until the new engine is attached (or failed to open)
         if old is not None:
             await old.aclose()
         await self.open()

@@ -76,6 +76,8 @@ def _stylesheet(dark: bool) -> str:
     side_sel = "#3b3d44" if dark else "#ffffff"
     border = "#3a3c42" if dark else "#d0d4da"
     muted = "#9aa0a6" if dark else "#6b7280"
+    # Dark cards sit a step above the inputs' base color so edit boxes and checkboxes keep their edges.
+    card = "#26282c" if dark else "palette(base)"
     return f"""
     QListWidget#sidebar {{ background: {side}; border: none; padding: 8px 4px; font-size: 13px; }}
     QListWidget#sidebar::item {{ padding: 8px 10px; border-radius: 6px; margin: 1px 4px; }}
@@ -84,7 +86,7 @@ def _stylesheet(dark: bool) -> str:
     QLabel[role="subtitle"] {{ color: {muted}; }}
     QLabel[role="muted"] {{ color: {muted}; }}
     QLabel[role="error"] {{ color: #dc2626; }}
-    QFrame[role="card"] {{ border: 1px solid {border}; border-radius: 8px; background: palette(base); }}
+    QFrame[role="card"] {{ border: 1px solid {border}; border-radius: 8px; background: {card}; }}
     QPushButton[role="primary"] {{ background: {ACCENT}; color: white; border: none; border-radius: 6px;
                                    padding: 6px 14px; font-weight: 600; }}
     QPushButton[role="primary"]:disabled {{ background: {border}; color: {muted}; }}

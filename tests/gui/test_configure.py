@@ -80,7 +80,9 @@ def test_a_saved_key_lands_in_the_keyring_and_is_never_shown(harness: Harness) -
         panel.apply()
         await harness.wait_until(lambda: "Saved to" in panel.status_label.text(), what="the provider saved")
         await harness.wait_until(
-            lambda: panel.ctx.engine.settings.provider("openrouter") is not None and not providers.busy,
+            lambda: (
+                panel.ctx.ready and panel.ctx.engine.settings.provider("openrouter") is not None and not providers.busy
+            ),
             what="the engine reopened with the new provider",
         )
         providers.select("openrouter")
@@ -194,6 +196,11 @@ def test_a_fallback_chain_and_the_tray_preference_are_saved(harness: Harness) ->
             "openai/gpt-4o": ["anthropic/claude-3.5-sonnet", "google/gemini-2.0-flash-001"]
         }
         assert '"openai/gpt-4o" = [' in (config_text(harness.tmp / "config.toml") or "")
+
+        panel.chains_table.setRowCount(0)  # deleting the row deletes the chain
+        panel.apply()
+        await harness.wait_until(lambda: not ctx.engine.settings.routing.chains, what="the chain removed")
+        assert "openai/gpt-4o" not in (config_text(harness.tmp / "config.toml") or "")
 
     harness.run(body())
 
