@@ -183,6 +183,7 @@ def main() -> None:
     try:
         app = QApplication.instance() or QApplication(sys.argv[:1])
         apply_theme(app)  # type: ignore[arg-type]
+        app.setQuitOnLastWindowClosed(False)  # type: ignore[attr-defined]
         loop = install_event_loop(app)
         try:
             r = loop.run_until_complete(load(base, args.requests, args.concurrency))

@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("AutoDevAI")
+    # We end the loop ourselves (window closed or tray Quit) after closing the engine; Qt must not stop it first.
+    app.setQuitOnLastWindowClosed(False)
     app.setOrganizationName("autodevai")
     app.setWindowIcon(app_icon())
     apply_theme(app)

@@ -58,7 +58,7 @@ async def _session(ctx: GuiContext, sim: SimServer) -> None:
         pref = ["balanced", "cost", "quality", "speed"][i % 4]
         await engine.execute_enhanced_ai_request(ChatRequest.from_prompt(prompt, preference=pref, max_tokens=120))
     sim.add_fault({"kind": "http_error", "status": 500, "model": FAILING})
-    for _ in range(4):
+    for _ in range(7):  # enough failures for the breaker to open and the advisor to speak up
         request = ChatRequest.from_prompt("Review this function for bugs.", model=FAILING, max_tokens=120)
         await engine.execute_enhanced_ai_request(request)
     stream = engine.stream_enhanced_ai_request(ChatRequest.from_prompt("Explain circuit breakers.", max_tokens=200))
@@ -79,7 +79,7 @@ async def _shoot(out: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
     settings = {
         "providers": [{"name": "sim", "kind": "openrouter", "base_url": sim.base_url, "attribution": False}],
         "budget": {"daily_usd": 0.5, "monthly_usd": 10.0},
-        "resilience": {"retries_per_model": 0, "breaker": {"min_calls": 3, "window": 6, "open_s": 90}},
+        "resilience": {"retries_per_model": 0, "breaker": {"min_calls": 5, "window": 8, "open_s": 90}},
         "routing": {"chains": {FAILING: ["anthropic/claude-3.5-sonnet", "google/gemini-2.0-flash-001"]}},
     }
     host = EngineHost(
@@ -132,6 +132,7 @@ async def _prepare(title: str, panel: Any, ctx: GuiContext) -> None:
         await _settle(2.5)
     elif title == "Models" and hasattr(panel, "search_edit"):
         panel.search_edit.setText("gpt-4o")
+        panel.select_model("openai/gpt-4o")
     elif hasattr(panel, "refresh_now"):
         panel.refresh_now()
 
@@ -151,7 +152,7 @@ async def _extras(ctx: GuiContext, window: MainWindow, out: Path, suffix: str) -
 
     popup = QuickPromptPopup(ctx)
     popup.show()
-    popup.prompt_edit.setText("What is 17*23?")
+    popup.prompt_edit.setText("What is the capital of Japan?")
     popup.send()
     await _settle(1.5)
     path = out / f"12-tray-popup{suffix}.png"
@@ -171,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app, dark=args.dark)  # type: ignore[arg-type]
+    app.setQuitOnLastWindowClosed(False)  # type: ignore[attr-defined]
     loop = install_event_loop(app)
     try:
         written = loop.run_until_complete(_shoot(args.out, args.dark, (width, height)))
