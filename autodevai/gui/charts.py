@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 __all__ = ["Curve", "LiveChart", "StatTile", "tick_text"]
 
-pg.setConfigOptions(antialias=True)
+pg.setConfigOptions(antialias=False)
 _EMPTY = np.zeros(0)
 
 
@@ -96,7 +96,7 @@ class LiveChart(QWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.setMouseEnabled(x=False, y=False)
-        item.showGrid(x=True, y=True, alpha=0.18)
+        item.showGrid(x=False, y=True, alpha=0.18)
         for name in ("left", "bottom"):
             axis = item.getAxis(name)
             axis.enableAutoSIPrefix(False)

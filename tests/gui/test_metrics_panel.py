@@ -55,6 +55,8 @@ def test_charts_tiles_and_table_fill_in_after_requests(harness: Harness) -> None
 
         await _send(ctx, 8)
         await harness.wait_until(lambda: _finite(w, "latency_p50").size > 0, what="latency points")
+        # charts get their points two at a time (so one paint never stalls the loop): wait for the last one
+        await harness.wait_until(lambda: _finite(w, "cost").max(initial=0) > 0, what="cost points")
         await harness.wait_until(lambda: any(MODEL in m for m in _table_models(w)), what="the model in the table")
         assert w.stack.currentIndex() == 1, "the charts replace the empty state"
         x, _y = w.charts["requests_per_s"].getData()
