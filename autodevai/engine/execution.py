@@ -72,10 +72,10 @@ class Executor:
     async def execute(self, request: ChatRequest, preference: Preference | None = None) -> EngineResponse:
         """Run ``request`` to completion. Raises an ``EngineError`` subclass on failure."""
         result: EngineResponse | None = None
-        async with contextlib.aclosing(self._run(request, preference, stream=False)) as items:
-            async for item in items:
-                if isinstance(item, EngineResponse):
-                    result = item
+        # Consumed to the end (or ended by an exception inside it), so the generator always finishes here.
+        async for item in self._run(request, preference, stream=False):
+            if isinstance(item, EngineResponse):
+                result = item
         assert result is not None  # _run either yields a response last or raises
         return result
 
@@ -141,8 +141,14 @@ class Executor:
                         f"no model fits the budget: ${left:.4f} left", cap="budget", left=left, needed=0.0
                     ) from None
                 raise
-            async with contextlib.aclosing(self._attempts(request, decision, state, stream=stream)) as items:
-                async for item in items:
+            attempts = self._attempts(request, decision, state, stream=stream)
+            if stream:
+                # A stream's consumer may stop at any delta: close the inner generator here, in this task.
+                async with contextlib.aclosing(attempts) as items:
+                    async for item in items:
+                        yield item
+            else:
+                async for item in attempts:
                     yield item
         except (asyncio.CancelledError, GeneratorExit):
             if not state.finished:  # closing the stream after its final response is not a cancel
