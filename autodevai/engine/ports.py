@@ -8,9 +8,9 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from autodevai.engine.types import Completion, ModelInfo, ProviderCall, StreamEvent
+from autodevai.engine.types import ChatMessage, Completion, ModelInfo, ProviderCall, StreamEvent
 
-__all__ = ["Clock", "Provider", "RequestRecord", "SecretStore", "Store", "SystemClock"]
+__all__ = ["Clock", "Provider", "RequestRecord", "SecretStore", "Store", "SystemClock", "TokenCounter"]
 
 
 @runtime_checkable
@@ -32,6 +32,23 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class TokenCounter(Protocol):
+    """Counts tokens the way a model's tokenizer does (exact for models whose encoding we ship, calibrated
+    estimates for the rest). Must be fast: >= 1M tokens/s on long text."""
+
+    def count(self, text: str, model: str | None = None) -> int: ...
+
+    def count_many(self, texts: Sequence[str], model: str | None = None) -> list[int]:
+        """Counts of several texts at once (may use threads): the fast path for long documents."""
+        ...
+
+    def count_messages(self, messages: Sequence[ChatMessage], model: str | None = None) -> int:
+        """Prompt tokens of a chat request, including the chat format's per-message overhead."""
+        ...
+
+    def encoding_name(self, model: str | None = None) -> str: ...
 
 
 class SecretStore(Protocol):
