@@ -4,6 +4,7 @@ the shared HTTP client and providers, and â€” when nothing else is configured â€
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
@@ -19,6 +20,7 @@ import httpx
 from autodevai import paths
 from autodevai.adapters.keyring_secrets import KeyringSecrets
 from autodevai.adapters.sqlite_store import SqliteStore
+from autodevai.adapters.tokenizer import TiktokenCounter
 from autodevai.engine.errors import ConfigError, redact
 from autodevai.engine.orchestrator import Engine
 from autodevai.engine.ports import Clock, Provider
@@ -182,6 +184,9 @@ async def open_engine(
     try:
         spent = await store.spent_totals(time.time())
         save: Callable[[Settings], None] = lambda s: save_settings_file(config_path, s, ephemeral)  # noqa: E731
+        counter = TiktokenCounter()
+        # Load the encodings off the event loop (~0.2 s the first time) so a GUI keeps painting.
+        await asyncio.to_thread(counter.preload)
         engine = Engine(
             settings,
             provider_factory=factory,
@@ -191,6 +196,7 @@ async def open_engine(
             rng=rng,
             save_settings=save,
             spent=spent,
+            counter=counter,
         )
         app = App(engine, config_path, client, notices, sim, ephemeral)
         report = await engine.initialize_enhanced_orchestration(refresh=refresh)

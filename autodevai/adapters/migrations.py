@@ -64,7 +64,10 @@ _V1: tuple[str, ...] = (
        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be deleted'); END""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# v2: what context compression did to a request's prompt (a JSON CompressionReport), NULL when nothing.
+_V2: tuple[str, ...] = ("ALTER TABLE requests ADD COLUMN compression TEXT",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -40,9 +40,9 @@ _REQ, _AUDIT, _WRITE, _READ, _STOP = range(5)
 
 _COLS = (
     "id, ts, provider, model, preference, status, latency_ms, ttft_ms, prompt_tokens, completion_tokens, "
-    "cost_usd, prompt, answer, attempts, task_class, stream"
+    "cost_usd, prompt, answer, attempts, task_class, stream, compression"
 )
-_INSERT_REQUEST = f"INSERT INTO requests ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_REQUEST = f"INSERT INTO requests ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_AUDIT = "INSERT INTO audit (seq, ts, event, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)"
 _EVENT_COLS = (
     "ts",
@@ -148,6 +148,7 @@ def _request_row(rec: RequestRecord) -> tuple[Any, ...]:
         attempts,
         rec.task_class,
         1 if rec.stream else 0,
+        None if rec.compression is None else redact(json.dumps(dict(rec.compression), separators=(",", ":"))),
     )
 
 
@@ -169,6 +170,7 @@ def _record(row: tuple[Any, ...]) -> RequestRecord:
         attempts=tuple(json.loads(row[13])),
         task_class=row[14],
         stream=bool(row[15]),
+        compression=None if row[16] is None else json.loads(row[16]),
     )
 
 

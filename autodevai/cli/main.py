@@ -25,7 +25,7 @@ from autodevai.cli.render import dump_json
 from autodevai.compose import App, open_engine, save_settings_file
 from autodevai.engine import errors as E
 from autodevai.engine.settings import ProviderSettings, load_settings, path_patch, settings_to_toml
-from autodevai.engine.types import ChatRequest, EngineResponse, Preference
+from autodevai.engine.types import ChatMessage, ChatRequest, EngineResponse, Preference
 from autodevai.engine.workflows import WorkflowSpec
 
 __all__ = ["build_parser", "main"]
@@ -127,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("workflow", parents=[common], help="run a multi-step workflow (a task, or a TOML/JSON file)")
     p.add_argument("task", help="a task in words, or a .toml/.json workflow file")
     p.set_defaults(func=cmd_workflow)
+
+    p = sub.add_parser("context", parents=[common], help="count a file's tokens for a model; fit it into a window")
+    p.add_argument("file", help="a text file, or a .json list of chat messages ('-' reads stdin)")
+    p.add_argument("--model", "-m", help="model id (its tokenizer and window)")
+    p.add_argument("--fit", type=int, metavar="N", help="compress to N tokens (default: the model's window)")
+    p.add_argument("--strategy", "-s", default=None, help="auto, extractive, middle-out, truncate, dedupe, minify")
+    p.add_argument("--query", "-q", help="what matters (query-aware compression); default: the last user turn")
+    p.add_argument("-o", "--output", type=Path, help="write the fitted text here")
+    p.set_defaults(func=cmd_context)
 
     p = sub.add_parser("capabilities", parents=[common], help="what this installation can do")
     p.set_defaults(func=cmd_capabilities)
@@ -388,6 +397,51 @@ async def cmd_workflow(args: argparse.Namespace) -> int:
         else:
             views.workflow(result)
         return 0 if result.ok else EXIT_FAILED
+
+    return await _with_app(args, body)
+
+
+def _read_messages(arg: str) -> list[ChatMessage]:
+    """A .json file holds chat messages ([{role, content}, ...]); anything else is one user message."""
+    if arg == "-":
+        text = sys.stdin.read()
+    else:
+        path = Path(arg)
+        if not path.is_file():
+            raise E.InvalidRequest(f"{arg}: no such file")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise E.InvalidRequest(f"{arg}: not UTF-8 text") from None
+        if path.suffix.lower() == ".json":
+            try:
+                data = json.loads(text)
+                items = data["messages"] if isinstance(data, dict) else data
+                return [ChatMessage.model_validate(m) for m in items]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise E.InvalidRequest(f"{arg}: expected a JSON list of {{role, content}} messages ({exc})") from None
+    return [ChatMessage(role="user", content=text)]
+
+
+async def cmd_context(args: argparse.Namespace) -> int:
+    messages = _read_messages(args.file)
+    fitting = args.fit is not None or args.strategy is not None or args.output is not None
+
+    async def body(app: App) -> int:
+        engine = app.engine
+        count = await engine.count_tokens(messages, args.model)
+        fitted, report = None, None
+        if fitting:
+            fitted, report = await engine.fit_context(
+                messages, model=args.model, budget=args.fit, strategy=args.strategy or "auto", query=args.query
+            )
+            if args.output:
+                args.output.write_text("\n\n".join(m.content for m in fitted), encoding="utf-8")
+        if args.json:
+            dump_json({"count": count, "fit": report})
+        else:
+            views.context_report(count, report, args.output)
+        return 0
 
     return await _with_app(args, body)
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from autodevai.cli.render import fmt_ms, fmt_per_million, fmt_tokens, fmt_usd, table
 from autodevai.engine.advisor import Recommendation
 from autodevai.engine.metrics import MetricsSummary, Stats
-from autodevai.engine.reports import Capabilities, InitReport, SelfTestReport, SystemStatus
+from autodevai.engine.reports import Capabilities, InitReport, SelfTestReport, SystemStatus, TokenCount
 from autodevai.engine.types import EngineResponse, ModelInfo, RouteDecision
 from autodevai.engine.workflows import WorkflowResult
 
 if TYPE_CHECKING:
     from autodevai.compose import App
+    from autodevai.engine.compression import CompressionReport
 
 
 def response_footer(r: EngineResponse, out: TextIO = sys.stdout) -> None:
@@ -165,3 +167,28 @@ def init_report(r: InitReport, app: App, out: TextIO = sys.stdout) -> None:
     print(f"config     {app.config_path}", file=out)
     for w in r.warnings:
         print(f"warning    {w}", file=out)
+
+
+def context_report(
+    count: TokenCount, report: CompressionReport | None, output: Path | None, out: TextIO = sys.stdout
+) -> None:
+    exact = "exact" if count.exact else "approximate"
+    print(f"model      {count.model or '(none)'} · encoding {count.encoding} ({exact})", file=out)
+    per = ", ".join(fmt_tokens(n) for n in count.per_message[:12]) + (" …" if len(count.per_message) > 12 else "")
+    print(f"messages   {len(count.per_message)} ({per})", file=out)
+    window = (
+        f" of a {fmt_tokens(count.context_length)} window ({count.window_share:.0%})" if count.context_length else ""
+    )
+    print(f"tokens     {count.total:,}{window}", file=out)
+    if report is None:
+        return
+    print(
+        f"\nfit        {report.strategy}: {report.tokens_before:,} -> {report.tokens_after:,} tokens "
+        f"(budget {report.budget:,}), removed {report.ratio:.0%} in {report.elapsed_ms:.1f} ms",
+        file=out,
+    )
+    print(f"quality    {report.quality:.0%} of the query-relevant content kept", file=out)
+    if report.dropped_messages:
+        print(f"dropped    {report.dropped_messages} message(s)", file=out)
+    if output is not None:
+        print(f"written    {output}", file=out)

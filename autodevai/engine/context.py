@@ -8,14 +8,14 @@ idea). Every fit says what it removed. Exact tiktoken counts and query-aware com
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from autodevai.engine import constants as C
 from autodevai.engine.errors import ContextTooLong
 from autodevai.engine.types import ChatMessage
 
-__all__ = ["FitReport", "estimate_tokens", "fit_messages", "message_tokens"]
+__all__ = ["EstimateCounter", "FitReport", "estimate_tokens", "fit_messages", "message_tokens"]
 
 _ELISION = "\n[… {n} characters removed to fit the context window …]\n"
 
@@ -100,3 +100,29 @@ def fit_messages(messages: Sequence[ChatMessage], budget_tokens: int) -> tuple[t
     fitted = tuple(system) + tuple(kept)
     after = estimate_tokens(fitted)
     return fitted, FitReport(strategy, before, after, dropped, removed_chars, (time.perf_counter() - t0) * 1000.0)
+
+
+class EstimateCounter:
+    """A ``TokenCounter`` without a tokenizer: characters / 4 (the engine's default; compose installs the exact
+    tiktoken counter). It over-counts nothing and under-counts CJK text, so it is only a fallback."""
+
+    def count(self, text: str, model: str | None = None) -> int:
+        return int(len(text) / C.CHARS_PER_TOKEN)
+
+    def count_many(self, texts: Sequence[str], model: str | None = None) -> list[int]:
+        return [int(len(t) / C.CHARS_PER_TOKEN) for t in texts]
+
+    def count_messages(self, messages: Sequence[ChatMessage], model: str | None = None) -> int:
+        return estimate_tokens(messages)
+
+    def encoding_name(self, model: str | None = None) -> str:
+        return "estimate (4 characters per token)"
+
+    def observe(self, model: str, estimated: int, actual: int) -> None:
+        return None
+
+    def calibration(self) -> dict[str, float]:
+        return {}
+
+    def load_calibration(self, factors: Mapping[str, float]) -> None:
+        return None

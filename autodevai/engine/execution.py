@@ -19,11 +19,12 @@ import logging
 import os
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from autodevai.engine import errors as E
 from autodevai.engine.breaker import BreakerState, counts_as_failure
 from autodevai.engine.constants import FREE_MODEL_RPM
-from autodevai.engine.context import estimate_tokens
+from autodevai.engine.fitting import count_prompt, fit_and_route, report_dict
 from autodevai.engine.metrics import RequestEvent
 from autodevai.engine.ports import Provider, RequestRecord
 from autodevai.engine.retry import fits_deadline, retry_delay
@@ -39,6 +40,9 @@ from autodevai.engine.types import (
     RouteDecision,
     Usage,
 )
+
+if TYPE_CHECKING:
+    from autodevai.engine.compression import CompressionReport
 
 __all__ = ["Executor"]
 
@@ -57,6 +61,8 @@ class _State:
     partial: str = ""
     delivered: bool = False  # a stream delta reached the caller: no silent fallback from here on
     finished: bool = False  # the final response was recorded and handed over
+    compression: CompressionReport | None = None
+    prompt_text: str = ""
     ttft_s: float | None = None
 
 
@@ -87,7 +93,8 @@ class Executor:
 
     def route(self, request: ChatRequest, preference: Preference | None = None) -> RouteDecision:
         """The routing decision for ``request`` without sending anything."""
-        return self._decide(request, preference or request.preference, estimate_tokens(request.messages))
+        tokens = self.parts.counter.count_messages(request.messages, None)
+        return self._decide(request, preference or request.preference, tokens)
 
     # ---- the attempt loop -----------------------------------------------------------------------------------
 
@@ -128,12 +135,21 @@ class Executor:
         clock = p.clock
         started = clock.now()
         deadline_s = request.deadline_s or p.settings.resilience.deadline_s
-        prompt_tokens = estimate_tokens(request.messages)
-        state = _State(os.urandom(8).hex(), started, started + deadline_s, prompt_tokens, [])
+        state = _State(os.urandom(8).hex(), started, started + deadline_s, 0, [])
         p.in_flight += 1
         try:
+            state.prompt_text = _prompt_text(request)  # stored as the user wrote it, even if it is compressed
+            # Counted with the default encoding (no model yet): the count calibration learns from.
+            state.prompt_tokens = await count_prompt(p.counter, request.messages, None)
             try:
-                decision = self._decide(request, pref, prompt_tokens)
+                request, state.prompt_tokens, decision, state.compression = await fit_and_route(
+                    request,
+                    state.prompt_tokens,
+                    lambda req, tokens: self._decide(req, pref, tokens),
+                    p.counter,
+                    p.settings.context,
+                    lambda ref: (lambda m: None if m is None else m.context_length)(p.catalog.get(ref)),
+                )
             except E.NoRouteAvailable as exc:
                 left = p.budget.left(clock.wall())
                 if left is not None and "budget" in exc.message:
@@ -382,6 +398,8 @@ class Executor:
         latency = p.clock.now() - state.started
         ttft = state.ttft_s if state.ttft_s is not None else completion.ttft_s
         usage = completion.usage
+        if usage.prompt_tokens and state.compression is None:
+            p.counter.observe(completion.model, state.prompt_tokens, usage.prompt_tokens)
         p.metrics.record(
             RequestEvent(
                 p.clock.now(),
@@ -410,11 +428,12 @@ class Executor:
                 prompt_tokens=usage.prompt_tokens,
                 completion_tokens=usage.completion_tokens,
                 cost_usd=cost,
-                prompt=_prompt_text(request),
+                prompt=state.prompt_text or _prompt_text(request),
                 answer=completion.content,
                 attempts=[_attempt_dict(a) for a in state.attempts],
                 task_class=request.task_class,
                 stream=state.ttft_s is not None,
+                compression=report_dict(state.compression),
             )
         )
         return EngineResponse(
@@ -430,6 +449,7 @@ class Executor:
             route=decision,
             attempts=tuple(state.attempts),
             prompt_tokens_estimated=state.prompt_tokens,
+            compression=state.compression,
         )
 
     async def _finish_failed(
@@ -468,7 +488,7 @@ class Executor:
                 prompt_tokens=0,
                 completion_tokens=0,
                 cost_usd=0.0,
-                prompt=_prompt_text(request),
+                prompt=state.prompt_text or _prompt_text(request),
                 answer=state.partial,
                 attempts=[_attempt_dict(a) for a in state.attempts] + [{"error": _short(str(exc), 500)}],
                 task_class=request.task_class,

@@ -10,14 +10,15 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from autodevai.engine import constants as C
 from autodevai.engine.advisor import Recommendation, recommend
 from autodevai.engine.breaker import BreakerBoard
 from autodevai.engine.budget import BudgetLedger
 from autodevai.engine.catalog import Catalog
+from autodevai.engine.context import EstimateCounter
 from autodevai.engine.errors import (
     ConfigError,
     EngineError,
@@ -27,8 +28,9 @@ from autodevai.engine.errors import (
     redact,
 )
 from autodevai.engine.execution import Executor
+from autodevai.engine.fitting import THREAD_CHARS
 from autodevai.engine.metrics import Metrics, MetricsSink, MetricsSummary, RequestEvent, Stats
-from autodevai.engine.ports import Clock, Provider, RequestRecord, SecretStore, Store, SystemClock
+from autodevai.engine.ports import Clock, Provider, RequestRecord, SecretStore, Store, SystemClock, TokenCounter
 from autodevai.engine.ratelimit import RateLimiter
 from autodevai.engine.reports import (
     BreakerRow,
@@ -38,6 +40,7 @@ from autodevai.engine.reports import (
     ProviderStatus,
     SelfTestReport,
     SystemStatus,
+    TokenCount,
 )
 from autodevai.engine.routing import Router
 from autodevai.engine.runtime import Components, ProviderFactory
@@ -52,6 +55,9 @@ from autodevai.engine.types import (
     RouteDecision,
 )
 from autodevai.engine.workflows import WorkflowResult, WorkflowSpec, plan_for_task, run_workflow
+
+if TYPE_CHECKING:
+    from autodevai.engine.compression import CompressionReport
 
 __all__ = ["Engine"]
 
@@ -78,6 +84,7 @@ class Engine:
         rng: random.Random | None = None,
         save_settings: SettingsSaver | None = None,
         spent: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        counter: TokenCounter | None = None,
     ) -> None:
         clock = clock or SystemClock()
         rng = rng or random.Random()
@@ -104,6 +111,7 @@ class Engine:
             store=store,
             clock=clock,
             rng=rng,
+            counter=counter or EstimateCounter(),
             started_wall=clock.wall(),
         )
         self._build_providers(settings)
@@ -127,6 +135,7 @@ class Engine:
             p.catalog.replace(usable)
             source = "cache"
         await self._warm_metrics()
+        p.counter.load_calibration(await p.store.load_calibration())
         if refresh == "wait" or (refresh == "background" and not usable):
             warnings.extend(await self.refresh_catalog())
             source = "cache+network" if usable else "network"
@@ -452,6 +461,62 @@ class Engine:
         ms = (p.clock.now() - t0) * 1000
         return f"{completion.model} answered in {ms:.0f} ms ({completion.usage.total_tokens} tokens)"
 
+    # ---- context: counting and fitting (issue 4) -----------------------------------------------------------
+
+    async def count_tokens(self, messages: Sequence[ChatMessage], model: str | None = None) -> TokenCount:
+        """Tokens per message and in all for ``model`` (its window share when the catalog knows it).
+        Long inputs are counted in a worker thread."""
+        counter = self.parts.counter
+        msgs = list(messages)
+
+        def run() -> tuple[list[int], int]:
+            return counter.count_many([m.content for m in msgs], model), counter.count_messages(msgs, model)
+
+        per, total = run() if sum(len(m.content) for m in msgs) < THREAD_CHARS else await asyncio.to_thread(run)
+        info = self.parts.catalog.find(model) if model else None
+        exact = getattr(counter, "is_exact", None)
+        return TokenCount(
+            model=model,
+            encoding=counter.encoding_name(model),
+            exact=bool(exact(model)) if callable(exact) and model else False,
+            per_message=tuple(per),
+            total=total,
+            context_length=info.context_length if info else None,
+            window_share=total / info.context_length if info else None,
+        )
+
+    async def fit_context(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str | None = None,
+        budget: int | None = None,
+        strategy: str = "auto",
+        query: str | None = None,
+        reserve_output: int = 512,
+    ) -> tuple[tuple[ChatMessage, ...], CompressionReport]:
+        """Compress ``messages`` to ``budget`` tokens (default: ``model``'s window less ``reserve_output``).
+        Raises ``InvalidRequest`` for an unknown model or strategy, ``ContextTooLong`` when it cannot fit."""
+        if budget is None:
+            info = self.parts.catalog.find(model) if model else None
+            if info is None:
+                known = f"unknown model {model!r}" if model else "no model given"
+                raise InvalidRequest(f"{known}: give a budget in tokens (--fit N) or a model from the catalog")
+            budget = info.context_length - min(reserve_output, info.max_output or reserve_output)
+        from autodevai.engine.compression import STRATEGIES, compress  # loaded when first used
+
+        if strategy not in STRATEGIES:
+            raise InvalidRequest(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        counter = self.parts.counter
+        msgs = list(messages)
+
+        def run() -> tuple[tuple[ChatMessage, ...], CompressionReport]:
+            return compress(msgs, budget, counter=counter, model=model, strategy=strategy, query=query)  # type: ignore[arg-type]
+
+        if sum(len(m.content) for m in msgs) < THREAD_CHARS:
+            return run()
+        return await asyncio.to_thread(run)
+
     # ---- keys (through the SecretStore port: the OS keyring, env vars as fallback) ---------------------------
 
     def key_source(self, provider: str) -> str:
@@ -508,6 +573,11 @@ class Engine:
             except Exception:
                 log.exception("catalog refresh failed")
         await self._close_providers()
+        for model, factor in self.parts.counter.calibration().items():
+            try:
+                await self.parts.store.save_calibration(model, factor)
+            except StorageError as exc:
+                log.warning("could not save the token calibration of %s: %s", model, exc)
         await self.parts.store.close()
 
 

@@ -50,6 +50,14 @@ class TokenCounter(Protocol):
 
     def encoding_name(self, model: str | None = None) -> str: ...
 
+    def observe(self, model: str, estimated: int, actual: int) -> None:
+        """Learn from a provider's reported prompt tokens (``actual``) vs our uncalibrated count."""
+        ...
+
+    def calibration(self) -> dict[str, float]: ...
+
+    def load_calibration(self, factors: Mapping[str, float]) -> None: ...
+
 
 class SecretStore(Protocol):
     """API keys by provider name: the OS keyring first, then environment variables. Never logs a value."""
@@ -89,6 +97,7 @@ class RequestRecord:
     attempts: Sequence[Mapping[str, Any]] = field(default=())
     task_class: str | None = None
     stream: bool = False
+    compression: Mapping[str, Any] | None = None  # the CompressionReport when the prompt was fitted
 
 
 class Store(Protocol):
@@ -124,6 +133,8 @@ class Store(Protocol):
     async def save_catalog(self, models: list[dict[str, Any]]) -> None: ...
 
     async def load_calibration(self) -> dict[str, float]: ...
+
+    async def save_calibration(self, model: str, factor: float) -> None: ...
 
     async def integrity_check(self) -> str: ...
 

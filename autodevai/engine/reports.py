@@ -16,6 +16,7 @@ __all__ = [
     "ProviderStatus",
     "SelfTestReport",
     "SystemStatus",
+    "TokenCount",
 ]
 
 
@@ -91,3 +92,16 @@ class SelfTestReport:
         return all(c.ok for c in self.checks)
 
     __json_properties__ = ("ok",)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """Tokens of some messages for one model, and how much of its window they use."""
+
+    model: str | None
+    encoding: str
+    exact: bool  # True when the model's own tokenizer is shipped; False = closest encoding x calibration
+    per_message: tuple[int, ...]
+    total: int  # prompt tokens including the chat format's overhead
+    context_length: int | None
+    window_share: float | None  # total / context_length

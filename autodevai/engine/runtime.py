@@ -14,7 +14,7 @@ from autodevai.engine.breaker import BreakerBoard
 from autodevai.engine.budget import BudgetLedger
 from autodevai.engine.catalog import Catalog
 from autodevai.engine.metrics import Metrics
-from autodevai.engine.ports import Clock, Provider, Store
+from autodevai.engine.ports import Clock, Provider, Store, TokenCounter
 from autodevai.engine.ratelimit import RateLimiter
 from autodevai.engine.routing import Router
 from autodevai.engine.settings import ProviderSettings, Settings
@@ -74,6 +74,7 @@ class Components:
     store: Store
     clock: Clock
     rng: random.Random
+    counter: TokenCounter
     health: dict[str, ProviderHealth] = field(default_factory=dict)
     in_flight: int = 0
     started_wall: float = 0.0

@@ -19,6 +19,7 @@ from autodevai.engine.types import Preference
 __all__ = [
     "BreakerSettings",
     "BudgetSettings",
+    "ContextSettings",
     "ProviderSettings",
     "ResilienceSettings",
     "RoutingSettings",
@@ -118,6 +119,18 @@ class ResilienceSettings(BaseModel):
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
 
 
+class ContextSettings(BaseModel):
+    """What happens when a request does not fit a model's context window."""
+
+    model_config = _Strict
+
+    # "auto" (minify -> dedupe -> query-aware extractive -> truncate), one named strategy, or "off" (refuse).
+    strategy: Literal["auto", "extractive", "middle-out", "truncate", "dedupe", "minify", "off"] = "auto"
+    # "larger-model": route to a model whose window fits when there is one, compress only when none does;
+    # "compress": keep the model routing prefers and compress the prompt into its window.
+    overflow: Literal["larger-model", "compress"] = "larger-model"
+
+
 class Settings(BaseModel):
     model_config = _Strict
 
@@ -125,6 +138,7 @@ class Settings(BaseModel):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    context: ContextSettings = Field(default_factory=ContextSettings)
     quality_overrides: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")

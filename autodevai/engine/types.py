@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -212,6 +212,7 @@ class EngineResponse:
     route: RouteDecision
     attempts: tuple[Attempt, ...] = field(default=())
     prompt_tokens_estimated: int = 0
+    compression: Any = None  # a compression.CompressionReport when the prompt was fitted into the window
 
     @property
     def fell_back(self) -> bool:

@@ -110,9 +110,18 @@ def estimate_tokens(text: str) -> int:
     return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
+_COUNTER: Any = None
+
+
 def prompt_tokens(messages: list[Any]) -> int:
-    """Prompt tokens of a message list: chars/4 plus 4 per message."""
-    return sum(len(message_text(m)) // CHARS_PER_TOKEN + MESSAGE_OVERHEAD for m in messages)
+    """Prompt tokens of a message list, counted with a real tokenizer (o200k_base, as OpenAI's models do) so
+    context-window checks and usage behave like a real provider's: content tokens plus 4 per message."""
+    global _COUNTER
+    if _COUNTER is None:
+        from autodevai.adapters.tokenizer import TiktokenCounter
+
+        _COUNTER = TiktokenCounter()
+    return sum(_COUNTER.count(message_text(m)) + MESSAGE_OVERHEAD for m in messages)
 
 
 Number = int | Fraction  # ints stay ints (fast); a decimal or a division makes a Fraction (exact)

@@ -68,9 +68,17 @@ def test_prose_is_readable_mentions_the_topic_and_respects_max_tokens() -> None:
     assert reply.text.startswith(short.text)
 
 
-def test_prompt_tokens_are_chars_over_four_plus_four_per_message() -> None:
+def test_prompt_tokens_are_real_tokenizer_counts_plus_four_per_message() -> None:
+    import tiktoken
+
+    from autodevai.adapters.tokenizer import install_offline_encodings
+
+    install_offline_encodings()
+    enc = tiktoken.get_encoding("o200k_base")
+    system, user = "You are a terse assistant.", "Wie spät ist es in Tokio?"
     messages = [
-        {"role": "system", "content": "x" * 40},
-        {"role": "user", "content": [{"type": "text", "text": "y" * 8}]},
+        {"role": "system", "content": system},
+        {"role": "user", "content": [{"type": "text", "text": user}]},
     ]
-    assert prompt_tokens(messages) == (10 + 4) + (2 + 4)
+    expected = len(enc.encode_ordinary(system)) + 4 + len(enc.encode_ordinary(user)) + 4
+    assert prompt_tokens(messages) == expected

@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
 from autodevai.cli.render import fmt_ms, fmt_tokens, fmt_usd
 from autodevai.engine.constants import DEFAULT_MAX_TOKENS
 from autodevai.engine.errors import Attempt, Cancelled, EngineError, StreamInterrupted
-from autodevai.engine.types import ChatRequest, EngineResponse, Preference
+from autodevai.engine.types import ChatMessage, ChatRequest, EngineResponse, Preference
 from autodevai.gui.bridge import GuiContext
+from autodevai.gui.context_view import ContextView
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import Card
@@ -315,6 +316,13 @@ class ExecutePanel(Panel):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self.send, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         QShortcut(QKeySequence("Escape"), self, self.stop, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        for changed in (
+            self.prompt_edit.textChanged,
+            self.system_edit.textChanged,
+            self.model_edit.textChanged,
+            self.max_tokens_spin.valueChanged,
+        ):
+            changed.connect(self.context_view.schedule)
         ctx.events.use_model.connect(self.use_model)
         ctx.events.settings_changed.connect(lambda _s: self._apply_defaults())
         self._set_running(False)
@@ -430,6 +438,9 @@ class ExecutePanel(Panel):
         options.body.addLayout(form)
         col.addWidget(options)
 
+        self.context_view = ContextView(self.ctx, self._context_source)
+        col.addWidget(self.context_view)
+
         details = Card("Details")
         self.details_label = QLabel()
         self.details_label.setWordWrap(True)
@@ -446,6 +457,14 @@ class ExecutePanel(Panel):
         details.body.addWidget(scroll, 1)
         col.addWidget(details, 1)
         return side
+
+    def _context_source(self) -> tuple[list[ChatMessage], str | None, int]:
+        messages = []
+        system = self.system_edit.toPlainText()
+        if system.strip():
+            messages.append(ChatMessage(role="system", content=system))
+        messages.append(ChatMessage(role="user", content=self.prompt_edit.toPlainText()))
+        return messages, self.model_edit.text().strip() or None, self.max_tokens_spin.value()
 
     # ---- public -------------------------------------------------------------------------------------------
 
@@ -575,6 +594,7 @@ class ExecutePanel(Panel):
         if isinstance(result, EngineResponse):
             self.status_label.setText(f"Done in {fmt_ms(result.latency_ms)}")
             self.details_label.setText(details_html(result))
+            self.context_view.show_compression(result.compression)
         elif isinstance(result, Cancelled):
             what = f"the partial answer ({kept:,} characters) is kept" if kept else "before the first token"
             self.status_label.setText("Stopped" + (" — partial answer kept" if kept else ""))

@@ -1,0 +1,105 @@
+"""Making a request fit a model's window before it is routed and sent.
+
+Counting and compressing long prompts is CPU work (128K tokens take tens of milliseconds), so both move to a
+worker thread past ``THREAD_CHARS`` characters: the event loop (and the GUI on it) keeps running.
+
+Policy (``settings.context``): with ``overflow="larger-model"`` routing first looks for a model whose window
+fits; only when none does is the prompt compressed into the largest window available. With
+``overflow="compress"`` the model routing prefers is kept and the prompt is compressed into its window.
+``strategy="off"`` refuses with ``ContextTooLong`` instead of removing anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from autodevai.engine.errors import ContextTooLong
+from autodevai.engine.ports import TokenCounter
+from autodevai.engine.settings import ContextSettings
+from autodevai.engine.types import ChatMessage, ChatRequest, ModelRef, RouteDecision
+
+if TYPE_CHECKING:
+    from autodevai.engine.compression import CompressionReport
+
+__all__ = ["THREAD_CHARS", "count_prompt", "fit_and_route", "report_dict"]
+
+THREAD_CHARS = 40_000  # ~10K tokens: below this, counting in-line costs less than a thread hop
+SAFETY = 0.98  # leave 2 % of the window for counting differences of approximate (non-OpenAI) tokenizers
+
+
+async def count_prompt(counter: TokenCounter, messages: Sequence[ChatMessage], model: str | None) -> int:
+    """Prompt tokens of ``messages``; long prompts are counted in a worker thread."""
+    if sum(len(m.content) for m in messages) < THREAD_CHARS:
+        return counter.count_messages(messages, model)
+    return await asyncio.to_thread(counter.count_messages, messages, model)
+
+
+Decide = Callable[[ChatRequest, int], RouteDecision]
+
+
+async def fit_and_route(
+    request: ChatRequest,
+    prompt_tokens: int,
+    decide: Decide,
+    counter: TokenCounter,
+    settings: ContextSettings,
+    window: Callable[[ModelRef], int | None],
+) -> tuple[ChatRequest, int, RouteDecision, CompressionReport | None]:
+    """Route ``request``, compressing it first when it does not fit; returns the (possibly fitted) request,
+    its prompt tokens, the decision and the compression report (None when nothing was removed).
+
+    Raises ``ContextTooLong`` when compression is off or cannot make it fit.
+    """
+    if settings.overflow == "compress" and settings.strategy != "off":
+        # The model routing prefers with context left aside (a 1-token prompt fits everywhere).
+        preferred = decide(request, 1)
+        try:
+            return request, prompt_tokens, decide(request, prompt_tokens), None
+        except ContextTooLong as exc:
+            limit = window(preferred.chosen) or exc.limit
+            return await _compress_then_route(request, limit, exc, prompt_tokens, decide, counter, settings)
+    try:
+        return request, prompt_tokens, decide(request, prompt_tokens), None
+    except ContextTooLong as exc:
+        if settings.strategy == "off":
+            raise
+        return await _compress_then_route(request, exc.limit, exc, prompt_tokens, decide, counter, settings)
+
+
+async def _compress_then_route(
+    request: ChatRequest,
+    window: int,
+    exc: ContextTooLong,
+    prompt_tokens: int,
+    decide: Decide,
+    counter: TokenCounter,
+    settings: ContextSettings,
+) -> tuple[ChatRequest, int, RouteDecision, CompressionReport | None]:
+    output = exc.tokens - prompt_tokens  # what the router reserved for the answer
+    budget = int((window - output) * SAFETY)
+    if budget <= 0:
+        raise exc
+    messages, report = await _compress(request.messages, budget, counter, request.model, settings.strategy)
+    fitted = request.model_copy(update={"messages": list(messages)})
+    return fitted, report.tokens_after, decide(fitted, report.tokens_after), report
+
+
+async def _compress(
+    messages: Sequence[ChatMessage], budget: int, counter: TokenCounter, model: str | None, strategy: str
+) -> tuple[tuple[ChatMessage, ...], CompressionReport]:
+    from autodevai.engine.compression import compress  # loaded on first overflow, not at start-up
+
+    def run() -> tuple[tuple[ChatMessage, ...], CompressionReport]:
+        return compress(messages, budget, counter=counter, model=model, strategy=strategy)  # type: ignore[arg-type]
+
+    if sum(len(m.content) for m in messages) < THREAD_CHARS:
+        return run()
+    return await asyncio.to_thread(run)
+
+
+def report_dict(report: CompressionReport | None) -> dict[str, Any] | None:
+    """The report as plain data for the store (previews of removed text included, redacted by the store)."""
+    return None if report is None else dataclasses.asdict(report)
