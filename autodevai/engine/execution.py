@@ -91,10 +91,14 @@ class Executor:
         """Yield text deltas as they arrive, then the final ``EngineResponse``. Closing the iterator cancels."""
         return self._run(request, preference, stream=True)
 
-    def route(self, request: ChatRequest, preference: Preference | None = None) -> RouteDecision:
-        """The routing decision for ``request`` without sending anything."""
-        tokens = self.parts.counter.count_messages(request.messages, None)
-        return self._decide(request, preference or request.preference, tokens)
+    def route(
+        self, request: ChatRequest, preference: Preference | None = None, prompt_tokens: int | None = None
+    ) -> RouteDecision:
+        """The routing decision for ``request`` without sending anything (``prompt_tokens`` when already counted,
+        so a caller can count a long prompt off the event loop first)."""
+        if prompt_tokens is None:
+            prompt_tokens = self.parts.counter.count_messages(request.messages, None)
+        return self._decide(request, preference or request.preference, prompt_tokens)
 
     # ---- the attempt loop -----------------------------------------------------------------------------------
 

@@ -245,9 +245,11 @@ class Engine:
         """Text deltas as they arrive, then the final ``EngineResponse``; ``aclose()`` cancels the request."""
         return self.executor.stream(request, preference)
 
-    def explain_route(self, request: ChatRequest, preference: Preference | None = None) -> RouteDecision:
-        """The routing decision for ``request`` without sending it."""
-        return self.executor.route(request, preference)
+    def explain_route(
+        self, request: ChatRequest, preference: Preference | None = None, prompt_tokens: int | None = None
+    ) -> RouteDecision:
+        """The routing decision for ``request`` without sending it (pass ``prompt_tokens`` if already counted)."""
+        return self.executor.route(request, preference, prompt_tokens)
 
     # ---- 4. get_openrouter_models ---------------------------------------------------------------------------
 

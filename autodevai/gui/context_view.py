@@ -95,15 +95,15 @@ class ContextView(Card):
 
     async def _count(self, messages: list[ChatMessage], model: str | None, max_tokens: int) -> tuple[Any, ...]:
         engine = self.ctx.engine
-        target = model
-        if not target:
-            try:  # the model routing would choose now (no request is sent)
-                request = ChatRequest.model_validate({"messages": messages, "max_tokens": max_tokens})
-                target = engine.explain_route(request).chosen.model
-            except (EngineError, ValueError):
-                target = None
-        count = await engine.count_tokens(messages, target)
-        return count, max_tokens
+        count = await engine.count_tokens(messages, model)  # long prompts are counted in a worker thread
+        if model:
+            return count, max_tokens
+        try:  # the model routing would choose now (nothing is sent), with the tokens already counted
+            request = ChatRequest.model_validate({"messages": messages, "max_tokens": max_tokens})
+            target = engine.explain_route(request, prompt_tokens=count.total).chosen.model
+        except (EngineError, ValueError):
+            return count, max_tokens
+        return await engine.count_tokens(messages, target), max_tokens
 
     def _show_counts(self, generation: int, count: Any, max_tokens: int) -> None:
         if generation != self._generation:
