@@ -67,7 +67,20 @@ _V1: tuple[str, ...] = (
 # v2: what context compression did to a request's prompt (a JSON CompressionReport), NULL when nothing.
 _V2: tuple[str, ...] = ("ALTER TABLE requests ADD COLUMN compression TEXT",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# v3: what adaptive workflows learned: per (task class, model) outcome counts and spend (engine/bandit.py's arms).
+_V3: tuple[str, ...] = (
+    """CREATE TABLE outcomes (
+        task_class TEXT NOT NULL,
+        model TEXT NOT NULL,
+        successes REAL NOT NULL DEFAULT 0,
+        failures REAL NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        pulls INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (task_class, model)
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,4 +1,5 @@
-"""SqliteStore: the engine's durable ``Store``: requests, catalog cache, calibration, hash-chained audit log.
+"""SqliteStore: the engine's durable ``Store``: requests, catalog cache, calibration, workflow outcomes,
+hash-chained audit log.
 
 All SQLite work runs on one dedicated writer thread that owns the only connection; the event loop never
 touches sqlite3. Callers put a job on a queue and await an asyncio future. The thread drains every pending
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import math
 import queue
 import sqlite3
 import threading
@@ -43,6 +45,11 @@ _COLS = (
     "cost_usd, prompt, answer, attempts, task_class, stream, compression"
 )
 _INSERT_REQUEST = f"INSERT INTO requests ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_UPSERT_OUTCOME = (
+    "INSERT INTO outcomes (task_class, model, successes, failures, cost_usd, pulls) VALUES (?, ?, ?, ?, ?, 1) "
+    "ON CONFLICT(task_class, model) DO UPDATE SET successes = successes + excluded.successes, "
+    "failures = failures + excluded.failures, cost_usd = cost_usd + excluded.cost_usd, pulls = pulls + 1"
+)
 _INSERT_AUDIT = "INSERT INTO audit (seq, ts, event, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)"
 _EVENT_COLS = (
     "ts",
@@ -274,6 +281,28 @@ class SqliteStore:
             )
 
         await self._submit(_WRITE, write)
+
+    async def record_outcome(self, task_class: str, model: str, success: bool, cost_usd: float) -> None:
+        """Count one outcome of ``model`` on ``task_class`` (a success or a failure, and what it cost); returns
+        once committed (group-committed with other writes). Negative or non-finite costs count as 0."""
+        ok = 1.0 if success else 0.0
+        cost = float(cost_usd) if math.isfinite(cost_usd) and cost_usd > 0 else 0.0
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(_UPSERT_OUTCOME, (task_class, model, ok, 1.0 - ok, cost))
+
+        await self._submit(_WRITE, write)
+
+    async def load_outcomes(self) -> list[tuple[str, str, float, float, float, int]]:
+        """Every outcome row ``(task_class, model, successes, failures, cost_usd, pulls)``, sorted by task class
+        and model: what ``ThompsonRouter.load`` takes."""
+
+        def read(conn: sqlite3.Connection) -> list[tuple[str, str, float, float, float, int]]:
+            sql = "SELECT task_class, model, successes, failures, cost_usd, pulls FROM outcomes ORDER BY 1, 2"
+            return [(str(t), str(m), float(s), float(f), float(c), int(p)) for t, m, s, f, c, p in conn.execute(sql)]
+
+        result: list[tuple[str, str, float, float, float, int]] = await self._read(read)
+        return result
 
     async def recent_requests(self, limit: int = 50, query: str | None = None) -> list[RequestRecord]:
         """The latest ``limit`` requests, newest first; ``query`` keeps those whose prompt, answer or model

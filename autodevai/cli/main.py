@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import getpass
 import json
 import sys
@@ -136,6 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--query", "-q", help="what matters (query-aware compression); default: the last user turn")
     p.add_argument("-o", "--output", type=Path, help="write the fitted text here")
     p.set_defaults(func=cmd_context)
+
+    p = sub.add_parser("swarm", parents=[common], help="run a team of agents on a task and show how they agreed")
+    p.add_argument("task")
+    p.add_argument("--topology", "-t", default="adaptive", help="adaptive, hierarchical, mesh, ring, star")
+    p.add_argument("--agents", "-n", type=int, default=3, help="workers / spokes / peers (default 3)")
+    p.add_argument("--consensus", "-c", default="majority", help="majority, plurality, quorum, leader, none")
+    p.add_argument("--faulty", "-f", type=int, default=0, help="f, the faulty agents a quorum must tolerate")
+    p.add_argument("--rounds", type=int, default=2, help="debate rounds (mesh) / re-votes (star)")
+    p.add_argument("--model", "-m", help="give every agent this model (default: routed)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per agent call")
+    p.set_defaults(func=cmd_swarm)
 
     p = sub.add_parser("capabilities", parents=[common], help="what this installation can do")
     p.set_defaults(func=cmd_capabilities)
@@ -442,6 +454,40 @@ async def cmd_context(args: argparse.Namespace) -> int:
         else:
             views.context_report(count, report, args.output)
         return 0
+
+    return await _with_app(args, body)
+
+
+async def cmd_swarm(args: argparse.Namespace) -> int:
+    from autodevai.engine.swarm import SwarmSpec, choose_topology, default_team
+
+    try:
+        spec = SwarmSpec(
+            task=args.task,
+            topology=args.topology,
+            n_agents=args.agents,
+            consensus=args.consensus,
+            faulty=args.faulty,
+            rounds=args.rounds,
+            agent_timeout_s=args.timeout,
+        )
+        if args.model:  # the default team, every member on this model
+            topology = spec.topology if spec.topology != "adaptive" else choose_topology(spec.task, None)[0]
+            team = tuple(dataclasses.replace(a, model=args.model) for a in default_team(topology, args.agents))
+            spec = dataclasses.replace(spec, topology=topology, agents=team)  # type: ignore[arg-type]  # a Topology name
+    except ValueError as exc:
+        raise E.InvalidRequest(str(exc)) from None
+
+    async def body(app: App) -> int:
+        try:
+            result = await app.engine.execute_swarm(spec)
+        except ValueError as exc:  # e.g. a quorum that cannot tolerate f faulty agents
+            raise E.InvalidRequest(str(exc)) from None
+        if args.json:
+            dump_json(result)
+        else:
+            views.swarm(result)
+        return 0 if result.ok else EXIT_FAILED
 
     return await _with_app(args, body)
 

@@ -17,6 +17,7 @@ from autodevai.engine.workflows import WorkflowResult
 if TYPE_CHECKING:
     from autodevai.compose import App
     from autodevai.engine.compression import CompressionReport
+    from autodevai.engine.swarm import SwarmResult
 
 
 def response_footer(r: EngineResponse, out: TextIO = sys.stdout) -> None:
@@ -192,3 +193,22 @@ def context_report(
         print(f"dropped    {report.dropped_messages} message(s)", file=out)
     if output is not None:
         print(f"written    {output}", file=out)
+
+
+def swarm(result: SwarmResult, out: TextIO = sys.stdout) -> None:
+    print(f"topology   {result.topology} — {result.reason}", file=out)
+    rows = [
+        (r.agent, r.round, r.model or "-", fmt_ms(r.latency_ms), fmt_usd(r.cost_usd), r.error or _one_line(r.content))
+        for r in result.replies
+    ]
+    table(["agent", "round", "model", "latency", "cost", "answer"], rows, out)
+    c = result.consensus
+    if c is not None:
+        print(f"\nconsensus  {c.rule}: {'reached' if c.reached else 'NOT reached'} — {c.detail}", file=out)
+    print(f"total      {fmt_usd(result.cost_usd)} · {fmt_ms(result.latency_ms)}\n", file=out)
+    print(result.answer or "(no answer: the agents did not agree)", file=out)
+
+
+def _one_line(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autodevai.engine import constants as C
+from autodevai.engine.adaptive import Adaptive
 from autodevai.engine.advisor import Recommendation, recommend
 from autodevai.engine.breaker import BreakerBoard
 from autodevai.engine.budget import BudgetLedger
@@ -45,6 +46,7 @@ from autodevai.engine.reports import (
 from autodevai.engine.routing import Router
 from autodevai.engine.runtime import Components, ProviderFactory
 from autodevai.engine.settings import Settings, apply_patch
+from autodevai.engine.swarm import MessageBus, SwarmResult, SwarmSpec
 from autodevai.engine.types import (
     ChatMessage,
     ChatRequest,
@@ -116,6 +118,7 @@ class Engine:
         )
         self._build_providers(settings)
         self.executor = Executor(self.parts)
+        self.adaptive = Adaptive(store, rng)
 
     # ---- 1. initialize_enhanced_orchestration ---------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class Engine:
             source = "cache"
         await self._warm_metrics()
         p.counter.load_calibration(await p.store.load_calibration())
+        await self.adaptive.load()
         if refresh == "wait" or (refresh == "background" and not usable):
             warnings.extend(await self.refresh_catalog())
             source = "cache+network" if usable else "network"
@@ -367,9 +371,29 @@ class Engine:
     ) -> WorkflowResult:
         """Run a workflow (a spec, or a bare task that gets the default plan); each step is routed."""
         spec = plan_for_task(workflow) if isinstance(workflow, str) else workflow
-        result = await run_workflow(spec, self.executor.execute, progress)
+        p = self.parts
+        execute = self.executor.execute
+        result = await run_workflow(
+            spec,
+            execute,
+            progress,
+            bandit=self.adaptive.bandit,
+            candidates=self.adaptive.candidates(p.catalog, p.settings.routing.allow_free),
+            costs=self.adaptive.costs(p.catalog),
+            on_outcome=self.adaptive.store.record_outcome,
+            run_swarm_step=self.adaptive.step_runner(execute),
+        )
         await self.parts.store.append_audit(
             "workflow.finished", {"name": spec.name, "steps": len(spec.steps), "ok": result.ok}
+        )
+        return result
+
+    async def execute_swarm(self, spec: SwarmSpec, bus: MessageBus | None = None) -> SwarmResult:
+        """Run a swarm of agents on ``spec.task``: every agent call goes through routing, budgets, breakers,
+        metrics and the store; ``bus`` (optional) receives every message live (the GUI draws it)."""
+        result = await self.adaptive.run_swarm(spec, self.executor.execute, bus)
+        await self.parts.store.append_audit(
+            "swarm.finished", {"topology": result.topology, "agents": len(result.replies), "ok": result.ok}
         )
         return result
 
@@ -384,7 +408,13 @@ class Engine:
             models=len(models),
             vendors=len(p.catalog.vendors()),
             strategies=tuple(x.value for x in Preference),
-            workflow_modes=("auto-plan", "sequential steps"),
+            workflow_modes=(
+                "auto-plan",
+                "DAG steps (independent steps run concurrently)",
+                "swarm steps: hierarchical, mesh, ring, star, adaptive",
+                "consensus: majority, plurality, quorum (n >= 3f+1), leader",
+                "adaptive model choice per task class (Thompson sampling)",
+            ),
             max_context_tokens=max((m.context_length for m in models), default=0),
             max_prompt_chars=C.MAX_PROMPT_CHARS,
             features=(

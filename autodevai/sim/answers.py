@@ -1,10 +1,26 @@
 """What a simulated model says: deterministic answers from (seed, model, prompt).
 
 Owns: the checkable tasks (arithmetic like "What is 17*23?" and capitals of countries), answered correctly
-with the model's accuracy probability and otherwise with a plausible wrong answer; a readable generated reply
-for any other prompt; the cheap token estimate (chars/4, plus 4 per message) used for usage and for
-``max_tokens``. Same seed, model and messages always give the same text, so tests and benchmarks can check
-answers.
+with a probability that follows the model's accuracy and the task's difficulty, and otherwise with a
+plausible wrong answer; a readable generated reply for any other prompt; the cheap token estimate (chars/4,
+plus 4 per message) used for usage and for ``max_tokens``. Same seed, model and messages always give the same
+text, so tests and benchmarks can check answers.
+
+Task difficulty. A model's catalog ``accuracy`` is its chance on a reference task of difficulty d = 1 (one
+4-digit addition; a 3-digit by 2-digit multiplication is 1.4). On a task of difficulty d it is right with probability
+
+    p = clamp(1 - (1 - accuracy) * d, 0, 1)
+
+so easy tasks (d < 1) shrink the error rate and hard ones (d > 1) multiply it. d sums a cost per operation,
+where k is the larger digit count of the operation's two written operands (sign and decimal point not
+counted):
+
+    + or -:  0.2 + 0.4 * max(0, k - 2)      (2 digits: 0.2, 3: 0.6, 4: 1.0, 5: 1.4)
+    * or /:  0.2 + 1.2 * max(0, k - 2)      (2 digits: 0.2, 3: 1.4, 4: 2.6)
+
+So one operation on numbers of at most 2 digits is d = 0.2 (an accuracy-0.75 model is right 95% of the time),
+"123 * 456 * 789" is d = 2.8 (the same model: 30%; an accuracy-0.95 model: 86%). A capital is d = 0.5.
+A model of accuracy 0 (or less) has no skill and is never right, whatever the difficulty.
 """
 
 from __future__ import annotations
@@ -17,11 +33,26 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["Answer", "answer", "estimate_tokens", "message_text", "prompt_tokens"]
+__all__ = [
+    "CAPITAL_DIFFICULTY",
+    "Answer",
+    "answer",
+    "difficulty",
+    "estimate_tokens",
+    "message_text",
+    "p_correct",
+    "prompt_tokens",
+]
 
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD = 4
 DEFAULT_REPLY_TOKENS = 60
+
+CAPITAL_DIFFICULTY = 0.5
+EASY_OP_DIFFICULTY = 0.2  # one operation on numbers of at most EASY_DIGITS digits
+EASY_DIGITS = 2
+ADD_PER_DIGIT = 0.4  # each digit past EASY_DIGITS, for + and -
+MUL_PER_DIGIT = 1.2  # each digit past EASY_DIGITS, for * and /
 
 _NUM = r"\d+(?:\.\d+)?"
 _OPS = "+-*/x×÷"
@@ -134,26 +165,31 @@ def _fmt(value: Number) -> str:
     return text if text not in ("-0", "") else "0"
 
 
-def _evaluate(expr: str) -> tuple[str, Number] | None:
-    """Evaluate ``a op b op c ...`` with * and / before + and -; None on division by zero."""
-    tokens = _TOKEN_RE.findall(expr)
-    # Re-attach unary minus: a "-" at the start or right after another operator belongs to the number.
-    values: list[Number] = []
+def _split(expr: str) -> tuple[list[str], list[str]]:
+    """The operands (as written, a unary minus attached) and the operators (``*``, ``/``, ``+``, ``-``)."""
+    operands: list[str] = []
     ops: list[str] = []
-    sign = 1
+    sign = ""
     expect_number = True
-    for tok in tokens:
-        if expect_number:
+    for tok in _TOKEN_RE.findall(expr):
+        if expect_number:  # a "-" at the start or right after another operator belongs to the number
             if tok == "-":
-                sign = -sign
+                sign = "" if sign else "-"
                 continue
-            values.append(sign * (Fraction(tok) if "." in tok else int(tok)))
-            sign, expect_number = 1, False
+            operands.append(sign + tok)
+            sign, expect_number = "", False
         else:
             ops.append({"x": "*", "×": "*", "÷": "/"}.get(tok, tok))
             expect_number = True
-    if len(values) != len(ops) + 1 or not ops:
+    return operands, ops
+
+
+def _evaluate(expr: str) -> tuple[str, Number] | None:
+    """Evaluate ``a op b op c ...`` with * and / before + and -; None on division by zero."""
+    operands, ops = _split(expr)
+    if len(operands) != len(ops) + 1 or not ops:
         return None
+    values: list[Number] = [Fraction(v) if "." in v else int(v) for v in operands]
     terms: list[Number] = [values[0]]
     term_ops: list[str] = []
     for op, value in zip(ops, values[1:], strict=True):
@@ -173,6 +209,50 @@ def _evaluate(expr: str) -> tuple[str, Number] | None:
     return shown, total
 
 
+def _digits(operand: str) -> int:
+    return sum(ch.isdigit() for ch in operand)
+
+
+def _expression_difficulty(expr: str) -> float:
+    """The sum of the per-operation costs of the module docstring's table."""
+    operands, ops = _split(expr)
+    total = 0.0
+    for i, op in enumerate(ops):
+        k = max(_digits(operands[i]), _digits(operands[i + 1])) if i + 1 < len(operands) else 0
+        per_digit = MUL_PER_DIGIT if op in "*/" else ADD_PER_DIGIT
+        total += EASY_OP_DIFFICULTY + per_digit * max(0, k - EASY_DIGITS)
+    return round(total, 6)
+
+
+def _capital(text: str) -> str | None:
+    """The canonical country of a "capital of X" question we know, or None."""
+    cap = _CAPITAL_RE.search(text.strip())
+    if not cap:
+        return None
+    country = cap.group(1).strip().lower()
+    country = _ALIASES.get(country, country)
+    return country if country in CAPITALS else None
+
+
+def difficulty(text: str) -> float | None:
+    """The difficulty d of the checkable task in ``text`` (see the module docstring), or None for prose.
+
+    ``difficulty("What is 17*23?") == 0.2``; ``difficulty("What is 123*456*789?") == 2.8``; a capital is 0.5.
+    """
+    match = _EXPR_RE.search(text)
+    if match:
+        return _expression_difficulty(match.group(0))
+    return CAPITAL_DIFFICULTY if _capital(text) is not None else None
+
+
+def p_correct(accuracy: float, d: float) -> float:
+    """The chance a model of catalog ``accuracy`` answers a task of difficulty ``d`` right:
+    ``clamp(1 - (1 - accuracy) * d, 0, 1)``, and 0 for a model without skill (accuracy <= 0)."""
+    if accuracy <= 0.0:
+        return 0.0
+    return min(1.0, max(0.0, 1.0 - (1.0 - accuracy) * d))
+
+
 def _wrong_number(right: Number, rng: random.Random) -> Number:
     delta = rng.choice((1, 2, 3, 4, 9, 10, 11, 100)) * rng.choice((-1, 1))
     if isinstance(right, Fraction) and right.denominator != 1:
@@ -180,24 +260,25 @@ def _wrong_number(right: Number, rng: random.Random) -> Number:
     return right + delta
 
 
-def _checkable(text: str, rng: random.Random, correct: bool) -> str | None:
+def _checkable(text: str, rng: random.Random, draw: float, accuracy: float) -> tuple[str, bool] | None:
+    """The reply to a checkable task in ``text`` and whether it is right (``draw < p_correct``), or None."""
     match = _EXPR_RE.search(text)
     if match:
-        result = _evaluate(match.group(0))
+        expr = match.group(0)
+        correct = draw < p_correct(accuracy, _expression_difficulty(expr))
+        result = _evaluate(expr)
         if result is None:
-            return "Division by zero is undefined."
+            return "Division by zero is undefined.", correct
         shown, right = result
         value = right if correct else _wrong_number(right, rng)
-        return f"{shown} = {_fmt(value)}."
-    cap = _CAPITAL_RE.search(text.strip())
-    if cap:
-        country = cap.group(1).strip().lower()
-        country = _ALIASES.get(country, country)
-        if country in CAPITALS:
-            city = CAPITALS[country]
-            if not correct:
-                city = rng.choice([c for c in CAPITALS.values() if c != city])
-            return f"The capital of {country.title()} is {city}."
+        return f"{shown} = {_fmt(value)}.", correct
+    country = _capital(text)
+    if country is not None:
+        correct = draw < p_correct(accuracy, CAPITAL_DIFFICULTY)
+        city = CAPITALS[country]
+        if not correct:
+            city = rng.choice([c for c in CAPITALS.values() if c != city])
+        return f"The capital of {country.title()} is {city}.", correct
     return None
 
 
@@ -227,7 +308,8 @@ def answer(seed: int, model: str, messages: list[Any], max_tokens: int | None, a
     """The reply of ``model`` to ``messages``: deterministic in (seed, model, messages).
 
     A checkable task in the last user message is answered right when a hash-derived uniform draw falls below
-    ``accuracy``. The reply never exceeds ``max_tokens`` (default cap: 60 tokens for prose).
+    ``p_correct(accuracy, difficulty(task))``. The reply never exceeds ``max_tokens`` (default cap: 60 tokens
+    for prose).
     """
     convo = "\x1e".join(f"{m.get('role', '')}\x1f{message_text(m)}" for m in messages if isinstance(m, dict))
     last_user = next(
@@ -241,9 +323,8 @@ def _answer(seed: int, model: str, convo: str, last_user: str, max_tokens: int |
     digest = hashlib.blake2b(f"{seed}\x1d{model}\x1d{convo}".encode(), digest_size=16).digest()
     draw = int.from_bytes(digest[:8], "big") / 2**64
     rng = random.Random(int.from_bytes(digest[8:], "big"))
-    correct = draw < accuracy
-    text = _checkable(last_user, rng, correct)
-    checked: bool | None = correct if text is not None else None
+    task = _checkable(last_user, rng, draw, accuracy)
+    text, checked = task if task is not None else (None, None)
     if text is None:
         target = rng.randint(DEFAULT_REPLY_TOKENS // 2, DEFAULT_REPLY_TOKENS)
         text = _prose(last_user, rng, target)
