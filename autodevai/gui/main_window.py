@@ -46,8 +46,8 @@ class MainWindow(QMainWindow):
         self.sidebar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for index, (title, _spec) in enumerate(PANELS):
             item = QListWidgetItem(title)
-            key = "0" if index == 9 else str(index + 1)
-            item.setToolTip(f"{title} (Ctrl+{key})")
+            if index < 10:  # Ctrl+1 … Ctrl+9, Ctrl+0 for the tenth
+                item.setToolTip(f"{title} (Ctrl+{(index + 1) % 10})")
             self.sidebar.addItem(item)
         row.addWidget(self.sidebar)
 

@@ -130,6 +130,12 @@ async def _prepare(title: str, panel: Any, ctx: GuiContext) -> None:
         panel.task_edit.setPlainText("Design and compare two caching strategies for an API, with trade-offs.")
         panel.run()
         await _settle(2.5)
+    elif title == "Swarm" and hasattr(panel, "task_edit"):
+        panel.task_edit.setPlainText("What is 123*45?")
+        panel.topology_combo.setCurrentText("star")
+        panel.agents_spin.setValue(5)
+        panel.run()
+        await _settle(2.0)
     elif title == "Models" and hasattr(panel, "search_edit"):
         panel.search_edit.setText("gpt-4o")
         panel.select_model("openai/gpt-4o")
@@ -145,7 +151,7 @@ async def _extras(ctx: GuiContext, window: MainWindow, out: Path, suffix: str) -
     dialog = OnboardingDialog(ctx, window)
     dialog.show()
     await _settle(0.8)
-    path = out / f"11-onboarding{suffix}.png"
+    path = out / f"{len(PANELS) + 1:02d}-onboarding{suffix}.png"
     dialog.grab().save(str(path))
     written.append(path)
     dialog.close()
@@ -155,7 +161,7 @@ async def _extras(ctx: GuiContext, window: MainWindow, out: Path, suffix: str) -
     popup.prompt_edit.setText("What is the capital of Japan?")
     popup.send()
     await _settle(1.5)
-    path = out / f"12-tray-popup{suffix}.png"
+    path = out / f"{len(PANELS) + 2:02d}-tray-popup{suffix}.png"
     popup.grab().save(str(path))
     written.append(path)
     popup.close()

@@ -18,6 +18,7 @@ PANELS: list[tuple[str, str]] = [
     ("Configure", "autodevai.gui.panels.configure:ConfigurePanel"),
     ("Recommendations", "autodevai.gui.panels.recommendations:RecommendationsPanel"),
     ("Workflows", "autodevai.gui.panels.workflows:WorkflowsPanel"),
+    ("Swarm", "autodevai.gui.panels.swarm:SwarmPanel"),
     ("Diagnostics", "autodevai.gui.panels.diagnostics:DiagnosticsPanel"),
     ("History", "autodevai.gui.panels.history:HistoryPanel"),
     ("Capabilities", "autodevai.gui.panels.capabilities:CapabilitiesPanel"),
