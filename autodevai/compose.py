@@ -106,6 +106,7 @@ class App:
     notices: list[str] = field(default_factory=list)
     sim: object | None = None  # a running autodevai.sim.SimThread when the simulator was started for us
     ephemeral: set[str] = field(default_factory=set)
+    secrets: AppSecrets | None = None  # keys and the gateway token (keyring, env fallback)
 
     async def aclose(self) -> None:
         await self.engine.aclose()
@@ -198,7 +199,7 @@ async def open_engine(
             spent=spent,
             counter=counter,
         )
-        app = App(engine, config_path, client, notices, sim, ephemeral)
+        app = App(engine, config_path, client, notices, sim, ephemeral, secrets)
         report = await engine.initialize_enhanced_orchestration(refresh=refresh)
         notices.extend(report.warnings)
     except BaseException:

@@ -155,6 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test", parents=[common], help="self-test: store, keys, a round trip per provider")
     p.set_defaults(func=cmd_test)
 
+    p = sub.add_parser("serve", help="run the local OpenAI-compatible gateway (routing, budgets, metrics for any tool)")
+    p.add_argument("--host", default=None, help="bind address (default from settings: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default from settings: 8765; 0 = any free port)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("gateway", help="the gateway's bearer token")
+    gsub = p.add_subparsers(dest="gateway_verb", metavar="ACTION")
+    g = gsub.add_parser("token", help="print the token clients send as `Authorization: Bearer …`")
+    g.set_defaults(func=cmd_gateway_token)
+    p.set_defaults(func=cmd_gateway_token)
+
     p = sub.add_parser("sim", help="run the built-in OpenRouter-compatible simulator", add_help=False)
     p.add_argument("sim_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=None)
@@ -514,6 +525,43 @@ async def cmd_test(args: argparse.Namespace) -> int:
         return 0 if report.ok else EXIT_FAILED
 
     return await _with_app(args, body)
+
+
+# ---- gateway --------------------------------------------------------------------------------------------------
+
+
+async def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    from autodevai.gateway import serve
+
+    async def body(app: App) -> int:
+        cfg = app.engine.settings.gateway
+        host = args.host or cfg.host
+        port = cfg.port if args.port is None else args.port
+        gateway = await serve(app, host=host, port=port)
+        print(f"AutoDevAI gateway on {gateway.base_url} (OpenAI-compatible; models: auto, autodevai/cheapest, …)")
+        print("token: `autodevai gateway token` · stop: Ctrl+C", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await gateway.stop()
+        return 0
+
+    return await _with_app(args, body)
+
+
+async def cmd_gateway_token(args: argparse.Namespace) -> int:
+    from autodevai.adapters.keyring_secrets import KeyringSecrets
+    from autodevai.gateway.token import get_or_create_token
+
+    print(get_or_create_token(KeyringSecrets()))
+    return 0
 
 
 # ---- config ---------------------------------------------------------------------------------------------------

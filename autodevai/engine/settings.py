@@ -20,6 +20,7 @@ __all__ = [
     "BreakerSettings",
     "BudgetSettings",
     "ContextSettings",
+    "GatewaySettings",
     "ProviderSettings",
     "ResilienceSettings",
     "RoutingSettings",
@@ -131,6 +132,16 @@ class ContextSettings(BaseModel):
     overflow: Literal["larger-model", "compress"] = "larger-model"
 
 
+class GatewaySettings(BaseModel):
+    """The local OpenAI-compatible endpoint (`autodevai serve`, or started by the desktop app when enabled)."""
+
+    model_config = _Strict
+
+    enabled: bool = False  # the desktop app starts it with the window
+    host: str = "127.0.0.1"  # loopback by default; anything else exposes it to the network
+    port: Annotated[int, Field(ge=0, le=65535)] = 8765
+
+
 class Settings(BaseModel):
     model_config = _Strict
 
@@ -139,6 +150,7 @@ class Settings(BaseModel):
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     quality_overrides: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")

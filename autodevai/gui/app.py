@@ -47,6 +47,7 @@ class EngineHost:
         self.config_path = config_path
         self.open_kw = open_kw
         self.app: Any = None
+        self.gateway: Any = None
         ctx.reopen = self.reopen
 
     async def open(self) -> None:
@@ -62,17 +63,42 @@ class EngineHost:
         finally:
             self.ctx.events.busy.emit(False)
         self.ctx.attach(self.app)
+        await self._start_gateway()
+
+    async def _start_gateway(self) -> None:
+        """Start the local OpenAI-compatible gateway with the window when the settings ask for it."""
+        cfg = self.app.engine.settings.gateway
+        if not cfg.enabled:
+            self.ctx.events.gateway_changed.emit("Gateway off")
+            return
+        from autodevai.engine.errors import EngineError
+        from autodevai.gateway import serve
+
+        try:
+            self.gateway = await serve(self.app, host=cfg.host, port=cfg.port)
+        except (EngineError, OSError) as exc:
+            self.ctx.events.gateway_changed.emit("Gateway failed")
+            self.ctx.events.error.emit("The gateway could not start", str(exc))
+            return
+        self.ctx.events.gateway_changed.emit(f"Gateway {self.gateway.base_url}")
+
+    async def _stop_gateway(self) -> None:
+        if self.gateway is not None:
+            await self.gateway.stop()
+            self.gateway = None
 
     async def reopen(self) -> None:
         old = self.app
         self.app = None
         self.ctx.app = None  # panels see "not ready" until the new engine is attached (or failed to open)
+        await self._stop_gateway()
         if old is not None:
             await old.aclose()
         await self.open()
 
     async def close(self) -> None:
         await self.ctx.cancel_all()
+        await self._stop_gateway()
         if self.app is not None:
             await self.app.aclose()
             self.app = None

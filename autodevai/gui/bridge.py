@@ -53,6 +53,7 @@ class EngineEvents(QObject):
     use_model = Signal(str)  # a panel asks Execute to use this model id
     error = Signal(str, str)  # (title, message) for the window's error banner
     busy = Signal(bool)  # long work started / ended (status bar spinner)
+    gateway_changed = Signal(str)  # the status line of the local gateway ("Gateway http://…/v1" or "Gateway off")
 
     def record(self, event: RequestEvent) -> None:
         self.request_recorded.emit(event)

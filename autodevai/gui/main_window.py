@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         ctx.events.error.connect(lambda title, msg: self.banner.show_message(title, msg))
         ctx.events.engine_failed.connect(lambda msg: self.banner.show_message("The engine could not start", msg))
         ctx.events.engine_ready.connect(self._on_engine_ready)
+        ctx.events.gateway_changed.connect(self.gateway_label.setText)
         ctx.events.use_model.connect(self._use_model)
         self._restore()
         if ctx.ready:  # the engine opened before this window was built

@@ -1,10 +1,10 @@
 """The OpenRouter-compatible simulator: a real HTTP server with hundreds of models, deterministic answers, a
 latency model and fault injection, for demos without a key and for every test.
 
-Modules: ``http`` (HTTP/1.1 server), ``catalog``/``catalog_data`` (models, prices, profiles), ``answers``
-(what models say), ``faults`` (fault rules), ``state`` (counters, credits, limits), ``chat``
-(``/chat/completions``), ``server`` (``SimServer`` and routes), ``thread`` (``SimThread``), ``__main__``
-(command line).
+Modules: ``catalog``/``catalog_data`` (models, prices, profiles), ``answers`` (what models say), ``faults`` (fault
+rules), ``state`` (counters, credits, limits), ``chat`` (``/chat/completions``), ``server`` (``SimServer`` and
+routes), ``thread`` (``SimThread``), ``__main__`` (command line). The HTTP/1.1 layer is the shared
+``autodevai.httpserver``.
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from autodevai.httpserver import ClientGone, Request, Responder
 from autodevai.sim.answers import Answer, answer, estimate_tokens, prompt_tokens
 from autodevai.sim.catalog import SimModel
 from autodevai.sim.faults import FaultKind, FaultRule, parse_fault_spec
-from autodevai.sim.http import ClientGone, Request, Responder
 from autodevai.sim.state import Generation, SimState, ceil_seconds, dump, error_json, retry_after_value
 
 __all__ = ["handle_chat"]

@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from autodevai.httpserver import HttpServer, Request, Responder
 from autodevai.sim.chat import handle_chat
 from autodevai.sim.config import SimConfig
 from autodevai.sim.faults import FaultRule
-from autodevai.sim.http import HttpServer, Request, Responder
 from autodevai.sim.state import SimState, SimStats, dump, error_json
 
 __all__ = ["SimServer"]
@@ -99,7 +99,7 @@ class SimServer:
     def __init__(self, config: SimConfig | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config or SimConfig()
         self._state = SimState(self.config, clock)
-        self._http = HttpServer(self._handle)
+        self._http = HttpServer(self._handle, name="autodevai-sim")
         self.host = "127.0.0.1"
 
     @property

@@ -1,11 +1,14 @@
-"""A small, fast HTTP/1.1 server on asyncio streams: what the simulator needs and nothing more.
+"""A small, fast HTTP/1.1 server on asyncio streams: what the simulator and the gateway need and nothing more.
 
 Owns: parsing the request line and headers (RFC 9112 §3, §5), ``Content-Length`` and chunked request bodies
 (§6), persistent connections (keep-alive unless ``Connection: close`` or HTTP/1.0, §9.3), and three response
 styles: a whole body with ``Content-Length``, a chunked stream (§7.1, used for SSE), and deliberate
 misbehavior for fault injection (stop mid-body, hang, reset). A client that disconnects mid-response ends only
-its own connection. ``HttpServer.stop`` closes every connection it accepted, so tests see no resource
-warnings.
+its own connection; ``Responder.on_client_gone`` lets a handler notice a disconnect while it has nothing to
+write. ``HttpServer.stop`` closes every connection it accepted, so tests see no resource warnings.
+
+Used by ``autodevai.sim`` (the OpenRouter-compatible simulator) and ``autodevai.gateway`` (the local
+OpenAI-compatible endpoint); it knows neither.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import socket
 import struct
 from collections.abc import Awaitable, Callable, Iterable
@@ -22,13 +26,14 @@ from urllib.parse import parse_qsl, unquote
 
 __all__ = ["ClientGone", "HttpServer", "Request", "Responder"]
 
+log = logging.getLogger("autodevai.httpserver")
+
 MAX_HEAD = 64 * 1024
 MAX_BODY = 64 * 1024 * 1024
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 _STATUS_LINES: dict[int, bytes] = {
     code: f"HTTP/1.1 {code} {phrase}\r\n".encode("latin-1") for code, phrase in _REASONS.items()
 }
-_SERVER = b"server: autodevai-sim\r\n"
 _CHUNK_END = b"0\r\n\r\n"
 
 
@@ -73,18 +78,25 @@ class Responder:
     closes.
     """
 
-    __slots__ = ("_reader", "_writer", "close_after", "closed", "started")
+    __slots__ = ("_reader", "_server", "_writer", "close_after", "closed", "started")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, close_after: bool) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        close_after: bool,
+        server: bytes = b"server: autodevai\r\n",
+    ) -> None:
         self._reader = reader
         self._writer = writer
+        self._server = server
         self.close_after = close_after  # the request asked for Connection: close
         self.started = False  # a status line went out
         self.closed = False  # the connection must not be reused
 
     def _head(self, status: int, headers: Iterable[tuple[str, str]]) -> bytes:
         conn = b"connection: close\r\n" if self.close_after else b""
-        return _status_line(status) + _SERVER + conn + _header_bytes(headers)
+        return _status_line(status) + self._server + conn + _header_bytes(headers)
 
     async def _drain(self) -> None:
         try:
@@ -150,6 +162,29 @@ class Responder:
             await self._drain()
         self.close()
 
+    def client_gone(self) -> bool:
+        """True when the client closed its side of the connection (or reset it). Reads nothing."""
+        return self.closed or self._writer.is_closing() or self._reader.at_eof()
+
+    def on_client_gone(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Call ``callback`` (once, on the event loop) when the client closes or resets the connection; returns
+        a function that unregisters it. For handlers that wait a long time with nothing to write: a write would
+        notice the disconnect, a wait does not. HTTP clients do not half-close a connection while they wait for
+        an answer, so an EOF means the client went away. Called at once if it is gone already."""
+        reader = self._reader
+        if self.client_gone():
+            callback()
+            return _noop
+        if not isinstance(reader, _Reader):
+            return _noop  # a reader this server did not make: it cannot tell
+        reader.on_gone.append(callback)
+
+        def unregister() -> None:
+            with contextlib.suppress(ValueError):
+                reader.on_gone.remove(callback)
+
+        return unregister
+
     def close(self) -> None:
         """Close the connection after whatever was sent (a stream cut without its final chunk)."""
         self.closed = True
@@ -174,6 +209,32 @@ class Responder:
                 if not await asyncio.wait_for(self._reader.read(65536), left):
                     break  # EOF: the client gave up
         self.close()
+
+
+class _Reader(asyncio.StreamReader):
+    """A ``StreamReader`` that calls ``on_gone`` callbacks at EOF or on a connection error, so a handler learns
+    that its client left without reading (asyncio has no "wait for EOF" that leaves the buffer alone)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit=limit)
+        self.on_gone: list[Callable[[], object]] = []
+
+    def _gone(self) -> None:
+        callbacks, self.on_gone = self.on_gone, []
+        for callback in callbacks:
+            callback()
+
+    def feed_eof(self) -> None:
+        super().feed_eof()
+        self._gone()
+
+    def set_exception(self, exc: Exception) -> None:
+        super().set_exception(exc)
+        self._gone()
+
+
+def _noop() -> None:
+    return None
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
@@ -237,17 +298,26 @@ async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 
 
 class HttpServer:
-    """Accept connections and feed each request to ``handler``; ``stop`` closes everything it opened."""
+    """Accept connections and feed each request to ``handler``; ``stop`` closes everything it opened.
 
-    def __init__(self, handler: Handler) -> None:
+    ``name`` goes into every response's ``Server`` header and into the 500 answer a handler bug produces."""
+
+    def __init__(self, handler: Handler, *, name: str = "autodevai") -> None:
         self._handler = handler
+        self._name = name
+        self._server_header = f"server: {name}\r\n".encode("latin-1")
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = await asyncio.start_server(self._serve, host, port, limit=MAX_HEAD, backlog=512)
+        loop = asyncio.get_running_loop()
+
+        def protocol() -> asyncio.StreamReaderProtocol:  # what asyncio.start_server builds, with our reader
+            return asyncio.StreamReaderProtocol(_Reader(MAX_HEAD), self._serve)
+
+        self._server = await loop.create_server(protocol, host, port, backlog=512)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -264,7 +334,7 @@ class HttpServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        assert task is not None  # start_server runs us in a task
+        assert task is not None  # StreamReaderProtocol runs us in a task
         self._tasks.add(task)
         sock = writer.get_extra_info("socket")
         if sock is not None:
@@ -286,22 +356,24 @@ class HttpServer:
             try:
                 request = await _read_request(reader, writer)
             except _BadRequest as exc:
-                responder = Responder(reader, writer, close_after=True)
+                responder = Responder(reader, writer, True, self._server_header)
                 await responder.send(400, f"bad request: {exc}".encode(), content_type="text/plain")
                 return
             if request is None:
                 return
             close_after = request.headers.get("connection", "").lower() == "close" or request.version == "HTTP/1.0"
-            responder = Responder(reader, writer, close_after)
+            responder = Responder(reader, writer, close_after, self._server_header)
             try:
                 await self._handler(request, responder)
             except (ClientGone, ConnectionError):
                 return
             except Exception as exc:  # a handler bug must not kill the server; answer 500 and say why
+                log.exception("%s: the handler of %s %s failed", self._name, request.method, request.path)
                 if responder.started or responder.closed:
                     return
-                msg = json.dumps({"error": {"code": 500, "message": f"simulator bug: {exc!r}"}})
-                await responder.send(500, msg.encode())
+                # Both error shapes at once: OpenRouter's (numeric code) and OpenAI's (type); clients read either.
+                error = {"code": 500, "type": "server_error", "message": f"{self._name} bug: {type(exc).__name__}"}
+                await responder.send(500, json.dumps({"error": error}).encode())
                 return
             if not responder.started and not responder.closed:
                 await responder.send(500, b'{"error":{"code":500,"message":"handler sent no response"}}')

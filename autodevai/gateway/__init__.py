@@ -1,0 +1,41 @@
+"""The local OpenAI-compatible endpoint: any tool that speaks OpenAI's chat-completions API gets AutoDevAI's
+routing, budgets, breakers, metrics and history by pointing its base URL at ``Gateway.base_url``.
+
+Modules: ``server`` (``Gateway``: lifecycle, bind address), ``app`` (auth, routes, chat and models handlers),
+``wire`` (OpenAI request/response JSON), ``errors`` (engine errors as OpenAI errors), ``token`` (the bearer
+token: env var, keyring). The HTTP/1.1 layer is the shared ``autodevai.httpserver``. The engine never imports
+this package.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autodevai.gateway.server import Gateway
+from autodevai.gateway.token import get_or_create_token
+from autodevai.gateway.wire import VIRTUAL_MODELS
+
+if TYPE_CHECKING:
+    from autodevai.compose import App
+
+__all__ = ["VIRTUAL_MODELS", "Gateway", "get_or_create_token", "serve"]
+
+DEFAULT_PORT = 8765
+
+
+async def serve(app: App, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, token: str | None = None) -> Gateway:
+    """Start a gateway over ``app.engine`` and return it running (``await gateway.stop()`` to end it).
+
+    ``token`` None takes ``AUTODEVAI_GATEWAY_TOKEN``, else the keyring's gateway token (created on first use).
+    Raises ``ConfigError`` when there is no token source or the address cannot be bound.
+    """
+    if token is None:
+        secrets = getattr(app, "secrets", None)
+        if secrets is None:
+            from autodevai.adapters.keyring_secrets import KeyringSecrets
+
+            secrets = KeyringSecrets()
+        token = get_or_create_token(secrets)
+    gateway = Gateway(app.engine, token=token, host=host, port=port)
+    await gateway.start()
+    return gateway

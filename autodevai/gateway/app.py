@@ -1,0 +1,269 @@
+"""The gateway's request handling: bearer-token check, the route table, and the two OpenAI endpoints over the
+engine facade.
+
+Routes (also served without the ``/v1`` prefix, for clients configured with a bare base URL):
+  ``POST /v1/chat/completions``  one engine request, plain (``chat.completion``) or streamed (SSE chunks)
+  ``GET  /v1/models``            the virtual routing models, then the catalog
+  ``GET  /v1/models/{id}``       one model
+
+Every request needs ``Authorization: Bearer <token>``, compared in constant time. A stream's response head is
+sent with its first text delta, so everything that fails before (budget, routing, every fallback) still gets
+a proper HTTP status; a failure after that arrives as a last chunk carrying an ``error`` object, then
+``[DONE]``. A client that disconnects cancels its engine request (the engine records it as ``Cancelled``).
+
+Plain answers carry ``x-autodevai-request-id`` (also as ``x-request-id``), ``x-autodevai-cost-usd`` and
+``x-autodevai-provider``. A stream's head goes out before the engine knows them, so its last chunks carry them
+instead, as ``"autodevai": {"request_id", "provider", "cost_usd"}``; its delta chunks name the requested model
+(a fallback can only happen before the first delta, and the engine names the model at the end), the last
+chunks the model that answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+import time
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from autodevai.engine.errors import EngineError
+from autodevai.engine.types import ChatRequest, EngineResponse
+from autodevai.gateway import wire
+from autodevai.gateway.errors import ApiError, from_engine_error, from_validation_error, invalid_json
+from autodevai.httpserver import Request, Responder
+
+if TYPE_CHECKING:
+    from autodevai.engine.catalog import Catalog
+    from autodevai.engine.orchestrator import Engine
+
+__all__ = ["GatewayApp"]
+
+log = logging.getLogger("autodevai.gateway")
+
+_CHAT = "/chat/completions"
+_MODELS = "/models"
+
+
+class GatewayApp:
+    """Answers HTTP requests for one engine; ``handle`` is the ``HttpServer`` handler."""
+
+    def __init__(self, engine: Engine, token: str) -> None:
+        self._engine = engine
+        self._token = token.encode()
+        self._created = int(time.time())  # the "created" of the virtual models
+        self._models_cache: tuple[Catalog, int, bytes] | None = None
+
+    # ---- routing ------------------------------------------------------------------------------------------
+
+    async def handle(self, req: Request, resp: Responder) -> None:
+        if not self._authorized(req.headers.get("authorization")):
+            await _send_error(resp, _unauthorized(req.headers.get("authorization")))
+            return
+        path = req.path.rstrip("/")
+        if path.startswith("/v1/") or path == "/v1":
+            path = path[3:]
+        if path == _CHAT:
+            if req.method != "POST":
+                await _send_error(resp, _not_allowed(req, "POST"))
+                return
+            await self._chat(req, resp)
+        elif path == _MODELS:
+            if req.method != "GET":
+                await _send_error(resp, _not_allowed(req, "GET"))
+                return
+            await self._models(resp)
+        elif path.startswith(_MODELS + "/") and req.method == "GET":
+            await self._model(resp, path[len(_MODELS) + 1 :])
+        else:
+            await _send_error(
+                resp,
+                ApiError(
+                    404,
+                    f"Unknown request URL: {req.method} {req.path}. The AutoDevAI gateway serves "
+                    "POST /v1/chat/completions and GET /v1/models.",
+                    "invalid_request_error",
+                    "unknown_url",
+                ),
+            )
+
+    def _authorized(self, header: str | None) -> bool:
+        if not header:
+            return False
+        scheme, _, value = header.partition(" ")
+        # Constant time whatever the guess (hmac.compare_digest), so the token cannot be found byte by byte.
+        return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self._token)
+
+    # ---- /v1/models ---------------------------------------------------------------------------------------
+
+    async def _models(self, resp: Responder) -> None:
+        catalog = self._engine.parts.catalog
+        cached = self._models_cache
+        if cached is None or cached[0] is not catalog or cached[1] != catalog.version:
+            cached = (catalog, catalog.version, wire.models_json(catalog.all(), self._created))
+            self._models_cache = cached
+        await resp.send(200, cached[2])
+
+    async def _model(self, resp: Responder, model_id: str) -> None:
+        if model_id in wire.VIRTUAL_MODELS:
+            await resp.send(200, wire.model_json(model_id, "autodevai", self._created))
+            return
+        info = self._engine.parts.catalog.find(model_id)
+        if info is None:
+            await _send_error(resp, self._unknown_model(model_id))
+            return
+        await resp.send(200, wire.model_json(info.id, info.vendor or info.provider, info.created or 0))
+
+    def _unknown_model(self, model_id: str) -> ApiError:
+        close = self._engine.parts.catalog.suggest(model_id, 3)
+        hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+        return ApiError(
+            404,
+            f"The model {model_id!r} is not in AutoDevAI's catalog{hint}. GET /v1/models lists the ids; "
+            "'auto' and 'autodevai/cheapest|best|fastest|balanced' let AutoDevAI choose.",
+            "invalid_request_error",
+            "model_not_found",
+            "model",
+        )
+
+    # ---- /v1/chat/completions -----------------------------------------------------------------------------
+
+    async def _chat(self, req: Request, resp: Responder) -> None:
+        try:
+            raw = json.loads(req.body)
+        except UnicodeDecodeError:
+            await _send_error(resp, invalid_json("it is not UTF-8"))
+            return
+        except ValueError as exc:
+            await _send_error(resp, invalid_json(str(exc)))
+            return
+        if not isinstance(raw, dict):
+            await _send_error(resp, invalid_json("it is not a JSON object"))
+            return
+        try:
+            body = wire.ChatCompletionBody.model_validate(raw)
+            request = wire.to_engine_request(body, self._engine.settings.routing.default_preference)
+        except ValidationError as exc:
+            await _send_error(resp, from_validation_error(exc))
+            return
+        if request.model is not None and self._engine.parts.catalog.find(request.model) is None:
+            await _send_error(resp, self._unknown_model(request.model))
+            return
+        # A client that leaves cancels this task wherever it waits (the engine records the request as Cancelled).
+        task = asyncio.current_task()
+        unregister = resp.on_client_gone(task.cancel) if task is not None else None
+        try:
+            if body.stream:
+                await self._stream(body, request, resp)
+            else:
+                await self._complete(request, resp)
+        finally:
+            if unregister is not None:
+                unregister()
+
+    async def _complete(self, request: ChatRequest, resp: Responder) -> None:
+        try:
+            result = await self._engine.execute_enhanced_ai_request(request)
+        except EngineError as exc:
+            await _send_error(resp, self._engine_error(exc))
+            return
+        await resp.send(200, wire.completion_json(result, int(time.time())), _result_headers(result))
+
+    async def _stream(self, body: wire.ChatCompletionBody, request: ChatRequest, resp: Responder) -> None:
+        created = int(time.time())
+        chunk_id = "chatcmpl-" + os.urandom(12).hex()
+        model = body.model  # until the final response names the model that answered
+        stream = self._engine.stream_enhanced_ai_request(request)
+        try:
+            try:
+                item = await anext(stream)
+            except EngineError as exc:
+                await _send_error(resp, self._engine_error(exc))
+                return
+            await resp.start_stream(200, [("x-accel-buffering", "no")])
+            try:
+                role: dict[str, str] = {"role": "assistant"}
+                while isinstance(item, str):
+                    await resp.send_chunks((wire.chunk(chunk_id, created, model, delta={**role, "content": item}),))
+                    role = {}
+                    item = await anext(stream)
+            except EngineError as exc:
+                error = self._engine_error(exc).error_object()
+                await resp.send_chunks(
+                    (wire.chunk(chunk_id, created, model, delta={}, finish="error", error=error), wire.DONE)
+                )
+                await resp.end_stream()
+                return
+            await resp.send_chunks(self._final_chunks(body, item, chunk_id, created, sent_text=not role))
+            await resp.end_stream()
+        finally:
+            await stream.aclose()  # a no-op after the final response; a cancel when the client left mid-stream
+
+    @staticmethod
+    def _final_chunks(
+        body: wire.ChatCompletionBody, result: EngineResponse, chunk_id: str, created: int, *, sent_text: bool
+    ) -> list[bytes]:
+        """The finish chunk (with the whole answer if no delta carried it), the usage chunk when asked for, and
+        ``[DONE]``; both chunks name the model that answered and carry AutoDevAI's request id and cost."""
+        meta = {
+            "autodevai": {"request_id": result.request_id, "provider": result.provider, "cost_usd": result.cost_usd}
+        }
+        pieces = [
+            wire.chunk(
+                chunk_id,
+                created,
+                result.model,
+                delta={} if sent_text else {"role": "assistant", "content": result.content},
+                finish=wire.finish_reason(result.finish_reason),
+                extra=meta,
+            )
+        ]
+        if body.include_usage:
+            pieces.append(wire.chunk(chunk_id, created, result.model, usage=wire.usage_dict(result), extra=meta))
+        pieces.append(wire.DONE)
+        return pieces
+
+    def _engine_error(self, exc: EngineError) -> ApiError:
+        err = from_engine_error(exc, now=self._engine.parts.clock.now())
+        log.info("gateway request failed: %s %s", err.status, type(exc).__name__)
+        return err
+
+
+def _result_headers(result: EngineResponse) -> list[tuple[str, str]]:
+    return [
+        ("x-autodevai-request-id", result.request_id),
+        ("x-request-id", result.request_id),
+        ("x-autodevai-cost-usd", f"{result.cost_usd:.10f}"),
+        ("x-autodevai-provider", result.provider),
+    ]
+
+
+async def _send_error(resp: Responder, err: ApiError) -> None:
+    await resp.send(err.status, err.body(), err.all_headers())
+
+
+def _unauthorized(header: str | None) -> ApiError:
+    if not header:
+        message = (
+            "You didn't provide an API key. Send the AutoDevAI gateway token as `Authorization: Bearer <token>` "
+            "(`autodevai gateway token` prints it)."
+        )
+        code = None
+    else:
+        # Never echo what was sent: it may be a real key meant for another service.
+        message = "Incorrect API key provided. Use the AutoDevAI gateway token (`autodevai gateway token` prints it)."
+        code = "invalid_api_key"
+    return ApiError(401, message, "invalid_request_error", code, headers=(("www-authenticate", "Bearer"),))
+
+
+def _not_allowed(req: Request, allowed: str) -> ApiError:
+    return ApiError(
+        405,
+        f"{req.method} is not allowed on {req.path}; use {allowed}",
+        "invalid_request_error",
+        "method_not_allowed",
+        headers=(("allow", allowed),),
+    )
