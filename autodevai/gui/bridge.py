@@ -69,6 +69,8 @@ class GuiContext:
         # Set by the app's EngineHost: close and reopen the engine (after keys or providers changed).
         self.reopen: Callable[[], Coroutine[Any, Any, None]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.gateway_status = ""  # the gateway's status line, kept for windows built after it changed
+        self.events.gateway_changed.connect(lambda text: setattr(self, "gateway_status", text))
 
     @property
     def engine(self) -> Any:

@@ -84,6 +84,10 @@ class MainWindow(QMainWindow):
         ctx.events.engine_failed.connect(lambda msg: self.banner.show_message("The engine could not start", msg))
         ctx.events.engine_ready.connect(self._on_engine_ready)
         ctx.events.gateway_changed.connect(self.gateway_label.setText)
+        self.gateway_label.setText(ctx.gateway_status)
+        self.gateway_label.setToolTip(
+            "The local OpenAI-compatible endpoint (`autodevai config set gateway.enabled true`)"
+        )
         ctx.events.use_model.connect(self._use_model)
         self._restore()
         if ctx.ready:  # the engine opened before this window was built

@@ -87,3 +87,26 @@ def test_errors_show_in_the_banner(harness: Harness, qtbot: QtBot) -> None:
         assert not window.banner.isVisible()
 
     harness.run(body())
+
+
+def test_status_bar_shows_the_gateway(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        harness.keyring.set_password("autodevai", "gateway-token", "gui-test-gateway-token")
+        ctx = await harness.start(gateway={"enabled": True, "port": 0})
+        window = MainWindow(ctx)
+        harness.widgets.append(window)
+        window.show()
+        text = window.gateway_label.text()
+        assert text.startswith("Gateway http://127.0.0.1:") and text.endswith("/v1")
+        assert harness.host is not None and harness.host.gateway is not None
+        # the gateway answers OpenAI's models call with the token
+        import httpx
+
+        async with httpx.AsyncClient(trust_env=False) as client:
+            r = await client.get(
+                harness.host.gateway.base_url + "/models",
+                headers={"Authorization": "Bearer gui-test-gateway-token"},
+            )
+        assert r.status_code == 200 and any(m["id"] == "auto" for m in r.json()["data"])
+
+    harness.run(body())
