@@ -155,7 +155,10 @@ class KeyringSecrets:
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring backend that lives in memory: for tests and the screenshot script, never the user's keyring."""
 
-    priority = 1
+    # Below the "fail" (0) and "null" (-1) backends: keyring auto-detects every imported backend class, and
+    # this one must never be chosen on its own — a key "stored" here would vanish at exit. Tests and the
+    # screenshot script select it explicitly with keyring.set_keyring().
+    priority = -2
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # keyring's base __init__ is untyped

@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("AutoDevAI")
+    app.setDesktopFileName("autodevai")  # matches resources/autodevai.desktop (window icon on Wayland)
     # We end the loop ourselves (window closed or tray Quit) after closing the engine; Qt must not stop it first.
     app.setQuitOnLastWindowClosed(False)
     app.setOrganizationName("autodevai")

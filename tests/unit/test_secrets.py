@@ -145,3 +145,19 @@ def test_a_failing_backend_never_leaks_the_key(
 def test_an_empty_key_is_refused() -> None:
     with pytest.raises(ConfigError, match="empty"):
         KeyringSecrets().set("openrouter", "   ")
+
+
+def test_the_memory_backend_is_never_auto_detected() -> None:
+    """Importing the adapter must not make keyring pick the in-memory backend on a machine with no OS keyring
+    (a key stored there would be lost at exit while the CLI said it was saved)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+    code = (
+        "import keyring, autodevai.adapters.keyring_secrets as k;"
+        "print(type(keyring.get_keyring()).__name__, k.KeyringSecrets().describe())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert "MemoryKeyring" not in out
