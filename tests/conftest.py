@@ -28,3 +28,24 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After a run that loaded Qt, leave without the interpreter's final teardown: PySide6 with pyqtgraph can
+    crash there ("shared QObject was deleted directly", then SIGSEGV) after every test passed and the summary
+    was printed, which would turn a green run red. The exit status is pytest's own."""
+    import os
+    import sys
+
+    if "PySide6" in sys.modules and _exit_status:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[0])

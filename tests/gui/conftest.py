@@ -96,3 +96,16 @@ def harness(qapp: QApplication, tmp_path: Path, memory_keyring: Any) -> Iterator
         loop.close()
         asyncio.set_event_loop(None)
         sys.set_asyncgen_hooks(*hooks)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collect_qt_objects_while_the_app_lives(qapp: QApplication) -> Iterator[None]:
+    """Delete Python-owned Qt objects (and run deferred deletes) while QApplication still exists, instead of in
+    the interpreter's final garbage collection, where PySide6 and pyqtgraph tear down in an unsafe order."""
+    yield
+    import gc
+
+    gc.collect()
+    qapp.sendPostedEvents(None, 0)  # deferred deletes (QEvent.DeferredDelete)
+    qapp.processEvents()
+    gc.collect()
