@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from autodevai.engine.errors import ContextTooLong
 from autodevai.engine.ports import TokenCounter
@@ -24,17 +24,26 @@ from autodevai.engine.types import ChatMessage, ChatRequest, ModelRef, RouteDeci
 if TYPE_CHECKING:
     from autodevai.engine.compression import CompressionReport
 
-__all__ = ["THREAD_CHARS", "count_prompt", "fit_and_route", "report_dict"]
+__all__ = ["THREAD_CHARS", "count_prompt", "fit_and_route", "off_loop_if_long", "report_dict"]
 
 THREAD_CHARS = 40_000  # ~10K tokens: below this, counting in-line costs less than a thread hop
 SAFETY = 0.98  # leave 2 % of the window for counting differences of approximate (non-OpenAI) tokenizers
 
 
+T = TypeVar("T")
+
+
+async def off_loop_if_long(messages: Sequence[ChatMessage], work: Callable[[], T]) -> T:
+    """``work()`` in-line for short ``messages``, in a worker thread past ``THREAD_CHARS`` (tokenizing or
+    compressing a long prompt must not stall the event loop, nor a short one pay for a thread hop)."""
+    if sum(len(m.content) for m in messages) < THREAD_CHARS:
+        return work()
+    return await asyncio.to_thread(work)
+
+
 async def count_prompt(counter: TokenCounter, messages: Sequence[ChatMessage], model: str | None) -> int:
     """Prompt tokens of ``messages``; long prompts are counted in a worker thread."""
-    if sum(len(m.content) for m in messages) < THREAD_CHARS:
-        return counter.count_messages(messages, model)
-    return await asyncio.to_thread(counter.count_messages, messages, model)
+    return await off_loop_if_long(messages, lambda: counter.count_messages(messages, model))
 
 
 Decide = Callable[[ChatRequest, int], RouteDecision]
@@ -95,9 +104,7 @@ async def _compress(
     def run() -> tuple[tuple[ChatMessage, ...], CompressionReport]:
         return compress(messages, budget, counter=counter, model=model, strategy=strategy)  # type: ignore[arg-type]
 
-    if sum(len(m.content) for m in messages) < THREAD_CHARS:
-        return run()
-    return await asyncio.to_thread(run)
+    return await off_loop_if_long(messages, run)
 
 
 def report_dict(report: CompressionReport | None) -> dict[str, Any] | None:

@@ -29,7 +29,7 @@ from autodevai.engine.errors import (
     redact,
 )
 from autodevai.engine.execution import Executor
-from autodevai.engine.fitting import THREAD_CHARS
+from autodevai.engine.fitting import off_loop_if_long
 from autodevai.engine.metrics import Metrics, MetricsSink, MetricsSummary, RequestEvent, Stats
 from autodevai.engine.ports import Clock, Provider, RequestRecord, SecretStore, Store, SystemClock, TokenCounter
 from autodevai.engine.ratelimit import RateLimiter
@@ -504,7 +504,7 @@ class Engine:
         def run() -> tuple[list[int], int]:
             return counter.count_many([m.content for m in msgs], model), counter.count_messages(msgs, model)
 
-        per, total = run() if sum(len(m.content) for m in msgs) < THREAD_CHARS else await asyncio.to_thread(run)
+        per, total = await off_loop_if_long(msgs, run)
         info = self.parts.catalog.find(model) if model else None
         exact = getattr(counter, "is_exact", None)
         return TokenCount(
@@ -545,9 +545,7 @@ class Engine:
         def run() -> tuple[tuple[ChatMessage, ...], CompressionReport]:
             return compress(msgs, budget, counter=counter, model=model, strategy=strategy, query=query)  # type: ignore[arg-type]
 
-        if sum(len(m.content) for m in msgs) < THREAD_CHARS:
-            return run()
-        return await asyncio.to_thread(run)
+        return await off_loop_if_long(msgs, run)
 
     # ---- keys (through the SecretStore port: the OS keyring, env vars as fallback) ---------------------------
 
