@@ -8,7 +8,6 @@ import asyncio
 import logging
 import os
 import random
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -209,8 +208,3 @@ async def open_engine(
             sim.stop()  # type: ignore[attr-defined]
         raise
     return app
-
-
-def print_notices(app: App, stream: object = sys.stderr) -> None:
-    for notice in app.notices:
-        print(notice, file=stream)  # type: ignore[call-overload]

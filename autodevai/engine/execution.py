@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,7 +38,6 @@ from autodevai.engine.types import (
     Preference,
     ProviderCall,
     RouteDecision,
-    Usage,
 )
 
 if TYPE_CHECKING:
@@ -131,6 +130,10 @@ class Executor:
             )
         return decision
 
+    def _window(self, ref: ModelRef) -> int | None:
+        info = self.parts.catalog.get(ref)
+        return None if info is None else info.context_length
+
     async def _run(
         self, request: ChatRequest, preference: Preference | None, *, stream: bool
     ) -> AsyncGenerator[str | EngineResponse, None]:
@@ -152,7 +155,7 @@ class Executor:
                     lambda req, tokens: self._decide(req, pref, tokens),
                     p.counter,
                     p.settings.context,
-                    lambda ref: (lambda m: None if m is None else m.context_length)(p.catalog.get(ref)),
+                    self._window,
                 )
             except E.NoRouteAvailable as exc:
                 left = p.budget.left(clock.wall())
@@ -541,14 +544,3 @@ def _attempt_dict(a: E.Attempt) -> dict[str, object]:
         "detail": a.detail,
         "latency_ms": round(a.latency_ms, 2),
     }
-
-
-def usage_of(parts: Sequence[Usage]) -> Usage:
-    """Sum of several usages (workflows add their steps' usage)."""
-    cost = sum(u.cost or 0.0 for u in parts)
-    return Usage(
-        sum(u.prompt_tokens for u in parts),
-        sum(u.completion_tokens for u in parts),
-        sum(u.total_tokens for u in parts),
-        cost,
-    )
