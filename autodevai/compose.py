@@ -185,8 +185,9 @@ async def open_engine(
         spent = await store.spent_totals(time.time())
         save: Callable[[Settings], None] = lambda s: save_settings_file(config_path, s, ephemeral)  # noqa: E731
         counter = TiktokenCounter()
-        # Load the encodings off the event loop (~0.2 s the first time) so a GUI keeps painting.
-        await asyncio.to_thread(counter.preload)
+        # Load the default encoding off the event loop (~0.2 s) so a GUI keeps painting; cl100k_base (GPT-4 and
+        # GPT-3.5 only) loads when first needed instead of on every start.
+        await asyncio.to_thread(counter.preload, ("o200k_base",))
         engine = Engine(
             settings,
             provider_factory=factory,
