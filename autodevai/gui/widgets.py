@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from autodevai.gui.theme import state_color
 
-__all__ = ["Banner", "Card", "KeyValueGrid", "badge_html", "header", "muted", "set_table_rows"]
+__all__ = ["Banner", "Card", "KeyValueGrid", "RunBox", "badge_html", "header", "muted", "set_table_rows"]
 
 
 def header(title: str, subtitle: str = "") -> QWidget:
@@ -84,6 +85,38 @@ class KeyValueGrid(QWidget):
 
     def set(self, key: str, value: str) -> None:
         self.values[key].setText(value)
+
+
+class RunBox(QHBoxLayout):
+    """A task editor with a column of buttons: Run (primary, Ctrl+Enter), Cancel, and any extra buttons."""
+
+    def __init__(
+        self,
+        *,
+        placeholder: str,
+        height: int,
+        tip: str,
+        run_tip: str,
+        cancel_tip: str,
+        extra: Sequence[QPushButton] = (),
+    ) -> None:
+        super().__init__()
+        self.task_edit = QPlainTextEdit()
+        self.task_edit.setPlaceholderText(placeholder)
+        self.task_edit.setFixedHeight(height)
+        self.task_edit.setToolTip(tip)
+        self.addWidget(self.task_edit, 1)
+        self.run_button = QPushButton("Run")
+        self.run_button.setProperty("role", "primary")
+        self.run_button.setShortcut("Ctrl+Return")
+        self.run_button.setToolTip(run_tip)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip(cancel_tip)
+        buttons = QVBoxLayout()
+        for button in (self.run_button, self.cancel_button, *extra):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.addLayout(buttons)
 
 
 class Banner(QFrame):

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -41,7 +40,7 @@ from autodevai.gui.bridge import GuiContext
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.theme import state_color
 from autodevai.gui.topology_view import SWARM, TopologyView, VoteBars
-from autodevai.gui.widgets import muted, set_table_rows
+from autodevai.gui.widgets import RunBox, muted, set_table_rows
 
 __all__ = ["SwarmPanel", "execute_swarm"]
 
@@ -115,28 +114,17 @@ class SwarmPanel(Panel):
         self._frame = 0
 
         # ---- the task and the run buttons
-        top = QHBoxLayout()
-        self.task_edit = QPlainTextEdit()
-        self.task_edit.setPlaceholderText(f"A task for the swarm. {EXAMPLE}")
-        self.task_edit.setFixedHeight(62)
-        self.task_edit.setToolTip("What every agent works on (Ctrl+Enter runs the swarm)")
-        self.task_edit.textChanged.connect(self._task_changed)
-        top.addWidget(self.task_edit, 1)
-        buttons = QVBoxLayout()
-        self.run_button = QPushButton("Run")
-        self.run_button.setProperty("role", "primary")
-        self.run_button.setShortcut("Ctrl+Return")
-        self.run_button.setToolTip("Run the swarm (Ctrl+Enter)")
-        self.run_button.clicked.connect(self.run)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip(
-            "Stop the swarm and every agent's call in flight (finished calls keep their cost)"
+        top = RunBox(
+            placeholder=f"A task for the swarm. {EXAMPLE}",
+            height=62,
+            tip="What every agent works on (Ctrl+Enter runs the swarm)",
+            run_tip="Run the swarm (Ctrl+Enter)",
+            cancel_tip="Stop the swarm and every agent's call in flight (finished calls keep their cost)",
         )
+        self.task_edit, self.run_button, self.cancel_button = top.task_edit, top.run_button, top.cancel_button
+        self.task_edit.textChanged.connect(self._task_changed)
+        self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
-        top.addLayout(buttons)
         self.body.addLayout(top)
 
         # ---- options

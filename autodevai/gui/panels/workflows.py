@@ -39,7 +39,7 @@ from autodevai.engine.workflows import StepResult, WorkflowResult, WorkflowSpec,
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.theme import state_color
-from autodevai.gui.widgets import muted
+from autodevai.gui.widgets import RunBox, muted
 
 __all__ = ["WorkflowsPanel", "load_workflow_file"]
 
@@ -119,29 +119,21 @@ class WorkflowsPanel(Panel):
         self._started = 0.0
         self._frame = 0
 
-        top = QHBoxLayout()
-        self.task_edit = QPlainTextEdit()
-        self.task_edit.setPlaceholderText(f"Describe a task. {EXAMPLE}.")
-        self.task_edit.setFixedHeight(84)
-        self.task_edit.setToolTip("A task in words; the plan below shows the steps it will get (Ctrl+Enter runs it)")
-        self.task_edit.textChanged.connect(self._preview_soon)
-        top.addWidget(self.task_edit, 1)
-        buttons = QVBoxLayout()
-        self.run_button = QPushButton("Run")
-        self.run_button.setProperty("role", "primary")
-        self.run_button.setShortcut("Ctrl+Return")
-        self.run_button.setToolTip("Run the workflow (Ctrl+Enter)")
-        self.run_button.clicked.connect(self.run)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the running workflow (steps already done keep their cost)")
-        self.cancel_button.clicked.connect(self.cancel)
         self.load_button = QPushButton("Load file…")
         self.load_button.setToolTip("Run a workflow file (TOML or JSON) with your own steps")
         self.load_button.clicked.connect(self._choose_file)
-        for b in (self.run_button, self.cancel_button, self.load_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        top.addLayout(buttons)
+        top = RunBox(
+            placeholder=f"Describe a task. {EXAMPLE}.",
+            height=84,
+            tip="A task in words; the plan below shows the steps it will get (Ctrl+Enter runs it)",
+            run_tip="Run the workflow (Ctrl+Enter)",
+            cancel_tip="Stop the running workflow (steps already done keep their cost)",
+            extra=(self.load_button,),
+        )
+        self.task_edit, self.run_button, self.cancel_button = top.task_edit, top.run_button, top.cancel_button
+        self.task_edit.textChanged.connect(self._preview_soon)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
         self.body.addLayout(top)
 
         source = QHBoxLayout()
