@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sqlite3
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from autodevai.adapters.migrations import SCHEMA_VERSION
 from autodevai.adapters.sqlite_store import SqliteStore, storage_error
 from autodevai.engine.errors import StorageError, register_secret
 from autodevai.engine.ports import RequestRecord
+from tests.fakes.crash import kill_after, surviving_ids
 
 WRITER = Path(__file__).resolve().parent.parent / "fakes" / "store_writer.py"
 
@@ -297,29 +297,6 @@ async def test_a_closed_store_says_so(db: Path) -> None:
 
 
 def test_kill_9_loses_no_committed_request(db: Path) -> None:
-    printed: list[str] = []
-    with subprocess.Popen(
-        [sys.executable, str(WRITER), str(db), "16"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        assert proc.stdout is not None
-        while len(printed) < 250:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            printed.append(line.strip())
-        proc.kill()  # SIGKILL on POSIX: no cleanup, no close(), writes in flight
-        out, err = proc.communicate(timeout=30)
-    assert len(printed) >= 250, err
-    printed += [line for line in out.splitlines() if line]  # ids printed before the kill landed
-
-    raw = sqlite3.connect(db)
-    try:
-        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        present = {r[0] for r in raw.execute("SELECT id FROM requests")}
-    finally:
-        raw.close()
-    missing = set(printed) - present
+    printed = kill_after([sys.executable, str(WRITER), str(db), "16"], 250)
+    missing = set(printed) - surviving_ids(db)
     assert not missing, f"{len(missing)} acknowledged requests lost"
