@@ -29,6 +29,7 @@ import tiktoken
 import tiktoken.registry
 
 from autodevai.engine.errors import ConfigError
+from autodevai.engine.messages import media_tokens
 from autodevai.engine.types import ChatMessage
 
 __all__ = [
@@ -340,7 +341,7 @@ class TiktokenCounter:
         total = REPLY_PRIMING_TOKENS
         for message in messages:
             total += TOKENS_PER_MESSAGE + self._raw(message.role, route.encoding)
-            total += self._raw(message.content, route.encoding)
+            total += self._raw(message.counted_text(), route.encoding) + media_tokens(message)
             if message.name is not None:
                 total += TOKENS_PER_NAME + self._raw(message.name, route.encoding)
         return self._scale(total, route)

@@ -290,7 +290,7 @@ async def _stream_to_stdout(app: App, request: ChatRequest, preference: Preferen
         if isinstance(item, str):
             sys.stdout.write(item)
             sys.stdout.flush()
-        else:
+        elif isinstance(item, EngineResponse):
             final = item
     print()
     assert final is not None
@@ -459,7 +459,7 @@ async def cmd_context(args: argparse.Namespace) -> int:
                 messages, model=args.model, budget=args.fit, strategy=args.strategy or "auto", query=args.query
             )
             if args.output:
-                args.output.write_text("\n\n".join(m.content for m in fitted), encoding="utf-8")
+                args.output.write_text("\n\n".join(m.text for m in fitted), encoding="utf-8")
         if args.json:
             dump_json({"count": count, "fit": report})
         else:

@@ -44,3 +44,11 @@ OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
 APP_TITLE = "AutoDevAI"
 APP_URL = "https://github.com/autodevai/autodevai"
 FREE_MODEL_RPM = 20
+
+# Prompt-token estimates of non-text content parts (providers bill real numbers; these size windows and budgets)
+IMAGE_TOKENS = 765  # OpenAI's count for a 1024x1024 image at detail high/auto (85 + 4 tiles x 170)
+IMAGE_TOKENS_LOW = 85
+AUDIO_BYTES_PER_TOKEN = 1_000  # base64 audio: ~10 tokens per second of speech
+FILE_BYTES_PER_TOKEN = 40  # base64 PDF: ~500 tokens per page of ~20 KB
+FILE_TOKENS_MIN = 256
+MEDIA_TOKENS_MAX = 200_000

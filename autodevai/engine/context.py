@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from autodevai.engine import constants as C
+from autodevai.engine.messages import media_tokens
 from autodevai.engine.types import ChatMessage
 
 __all__ = ["EstimateCounter", "estimate_tokens", "message_tokens"]
@@ -16,7 +17,7 @@ __all__ = ["EstimateCounter", "estimate_tokens", "message_tokens"]
 
 def message_tokens(message: ChatMessage) -> int:
     """A fast estimate of one message's tokens (characters / 4 plus the chat format's per-message overhead)."""
-    return int(len(message.content) / C.CHARS_PER_TOKEN) + C.MESSAGE_OVERHEAD_TOKENS
+    return int(len(message.counted_text()) / C.CHARS_PER_TOKEN) + C.MESSAGE_OVERHEAD_TOKENS + media_tokens(message)
 
 
 def estimate_tokens(messages: Sequence[ChatMessage]) -> int:

@@ -6,6 +6,7 @@ providers redact before raising, and ``EngineError.__str__`` passes through ``re
     EngineError
     ├── ConfigError                 bad settings value / file ("did you mean ...")
     ├── InvalidRequest              the caller's request is unusable (empty prompt, unknown model, ...)
+    │   └── CapabilityMissing       no allowed model (or not the pinned one) can serve what the request uses
     ├── ProviderError(provider, retryable, status)
     │   ├── ProviderUnavailable     5xx, 502 upstream failed, 503 no provider, connection refused/reset  (retryable)
     │   ├── ProviderTimeout         connect/read timeout, 408                                            (retryable)
@@ -39,6 +40,7 @@ __all__ = [
     "BadRequest",
     "BudgetExceeded",
     "Cancelled",
+    "CapabilityMissing",
     "CircuitOpen",
     "ConfigError",
     "ContentFiltered",
@@ -128,6 +130,18 @@ class InvalidRequest(EngineError):
     """The request cannot be sent as it is (empty or huge prompt, unknown model, bad parameter)."""
 
     hint = "change the request and try again"
+
+
+class CapabilityMissing(InvalidRequest):
+    """The request uses something (tools, structured output, image input, ...) that the pinned model, or every
+    allowed model, cannot serve per the catalog. Raised before any call. ``missing`` names the capabilities."""
+
+    hint = "pick a model that supports it (see `autodevai models`), or drop that part of the request"
+
+    def __init__(self, message: str, *, missing: Sequence[str], model: str | None = None) -> None:
+        super().__init__(message)
+        self.missing = tuple(missing)
+        self.model = model
 
 
 class ProviderError(EngineError):

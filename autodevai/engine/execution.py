@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING
 
 from autodevai.engine import errors as E
 from autodevai.engine.breaker import BreakerState, counts_as_failure
+from autodevai.engine.capabilities import needs_of
 from autodevai.engine.constants import FREE_MODEL_RPM
-from autodevai.engine.fitting import count_prompt, fit_and_route, report_dict
+from autodevai.engine.fitting import count_prompt, fit_and_route, report_dict, tool_tokens
 from autodevai.engine.metrics import RequestEvent
 from autodevai.engine.ports import Provider, RequestRecord
 from autodevai.engine.retry import fits_deadline, retry_delay
@@ -38,12 +39,15 @@ from autodevai.engine.types import (
     Preference,
     ProviderCall,
     RouteDecision,
+    StreamDelta,
 )
 
 if TYPE_CHECKING:
     from autodevai.engine.compression import CompressionReport
 
-__all__ = ["Executor"]
+__all__ = ["Executor", "StreamItem"]
+
+StreamItem = str | StreamDelta | EngineResponse  # what an engine stream yields
 
 log = logging.getLogger("autodevai.engine")
 
@@ -84,10 +88,10 @@ class Executor:
         assert result is not None  # _run either yields a response last or raises
         return result
 
-    def stream(
-        self, request: ChatRequest, preference: Preference | None = None
-    ) -> AsyncGenerator[str | EngineResponse, None]:
-        """Yield text deltas as they arrive, then the final ``EngineResponse``. Closing the iterator cancels."""
+    def stream(self, request: ChatRequest, preference: Preference | None = None) -> AsyncGenerator[StreamItem, None]:
+        """Yield text deltas (``str``) and ``StreamDelta`` pieces as they arrive, then the final ``EngineResponse``.
+        Each attempt's output starts with a marker ``StreamDelta`` naming its model. Closing the iterator
+        cancels."""
         return self._run(request, preference, stream=True)
 
     def route(
@@ -117,6 +121,7 @@ class Executor:
             is_open=lambda ref: breakers.peek(ref.provider, ref.model, now) is BreakerState.OPEN,
             live=lambda ref: p.metrics.live(ref.provider, ref.model, now),
             budget_left=None if request.model else left,
+            needs=needs_of(request),
         )
         if request.fallbacks is not None and len(request.fallbacks) == 0 and len(decision.candidates) > 1:
             # An explicit empty fallback list means: this model only.
@@ -136,7 +141,7 @@ class Executor:
 
     async def _run(
         self, request: ChatRequest, preference: Preference | None, *, stream: bool
-    ) -> AsyncGenerator[str | EngineResponse, None]:
+    ) -> AsyncGenerator[StreamItem, None]:
         p = self.parts
         pref = preference or request.preference
         clock = p.clock
@@ -148,14 +153,16 @@ class Executor:
             state.prompt_text = _prompt_text(request)  # stored as the user wrote it, even if it is compressed
             # Counted with the default encoding (no model yet): the count calibration learns from.
             state.prompt_tokens = await count_prompt(p.counter, request.messages, None)
+            tools = tool_tokens(p.counter, request)
             try:
                 request, state.prompt_tokens, decision, state.compression = await fit_and_route(
                     request,
-                    state.prompt_tokens,
+                    state.prompt_tokens + tools,
                     lambda req, tokens: self._decide(req, pref, tokens),
                     p.counter,
                     p.settings.context,
                     self._window,
+                    tools,
                 )
             except E.NoRouteAvailable as exc:
                 left = p.budget.left(clock.wall())
@@ -185,7 +192,7 @@ class Executor:
 
     async def _attempts(
         self, request: ChatRequest, decision: RouteDecision, state: _State, *, stream: bool
-    ) -> AsyncGenerator[str | EngineResponse, None]:
+    ) -> AsyncGenerator[StreamItem, None]:
         p = self.parts
         res = p.settings.resilience
         clock = p.clock
@@ -251,10 +258,10 @@ class Executor:
                             completion = None
                             async with contextlib.aclosing(self._stream_call(provider, call, state)) as items:
                                 async for item in items:
-                                    if isinstance(item, str):
-                                        yield item
-                                    else:
+                                    if isinstance(item, Completion):
                                         completion = item
+                                    else:
+                                        yield item
                             assert completion is not None
                         else:
                             # The provider enforces the one deadline for the whole call and raises
@@ -317,11 +324,13 @@ class Executor:
 
     async def _stream_call(
         self, provider: Provider, call: ProviderCall, state: _State
-    ) -> AsyncGenerator[str | Completion, None]:
-        """One streamed call: text deltas, then the final ``Completion``; ``state.partial`` keeps what came."""
+    ) -> AsyncGenerator[str | StreamDelta | Completion, None]:
+        """One streamed call: a marker naming the answering model, text deltas and ``StreamDelta`` pieces, then
+        the final ``Completion``; ``state.partial`` keeps the text that came."""
         clock = self.parts.clock
         t0 = clock.now()
         text: list[str] = []
+        model = call.model
         try:
             # aclosing: leaving early (the completion arrived, an error, a cancel) closes the provider's stream
             # here, in this task, instead of leaving it to the garbage collector in another one.
@@ -330,12 +339,24 @@ class Executor:
                     if event.completion is not None:
                         yield event.completion
                         return
-                    if event.delta:
+                    if not state.delivered:
                         if state.ttft_s is None:
                             state.ttft_s = clock.now() - t0
-                        text.append(event.delta)
+                        model = event.model or model
                         state.delivered = True
+                        yield StreamDelta(provider.name, model)  # the marker: this model is answering
+                    if event.delta:
+                        text.append(event.delta)
                         yield event.delta
+                    if event.reasoning or event.tool_calls or event.refusal or event.reasoning_details:
+                        yield StreamDelta(
+                            provider.name,
+                            model,
+                            event.reasoning,
+                            event.reasoning_details,
+                            event.tool_calls,
+                            event.refusal,
+                        )
         finally:
             state.partial = "".join(text)
 
@@ -405,7 +426,8 @@ class Executor:
         latency = p.clock.now() - state.started
         ttft = state.ttft_s if state.ttft_s is not None else completion.ttft_s
         usage = completion.usage
-        if usage.prompt_tokens and state.compression is None:
+        if usage.prompt_tokens and state.compression is None and not request.tools and not request.has_media:
+            # Tool definitions and media are estimates of their own: they would skew the text calibration.
             p.counter.observe(completion.model, state.prompt_tokens, usage.prompt_tokens)
         p.metrics.record(
             RequestEvent(
@@ -457,6 +479,12 @@ class Executor:
             attempts=tuple(state.attempts),
             prompt_tokens_estimated=state.prompt_tokens,
             compression=state.compression,
+            tool_calls=completion.tool_calls,
+            refusal=completion.refusal,
+            reasoning=completion.reasoning,
+            reasoning_details=completion.reasoning_details,
+            logprobs=completion.logprobs,
+            message_extra=completion.message_extra,
         )
 
     async def _finish_failed(
@@ -519,6 +547,9 @@ def _provider_call(request: ChatRequest, ref: ModelRef) -> ProviderCall:
         max_tokens=request.max_tokens,
         temperature=request.temperature,
         extra_headers=tuple(request.extra_headers.items()),
+        params=request.api_fields(),
+        openrouter=request.openrouter,
+        extra_body=request.extra_body,
     )
 
 
@@ -533,7 +564,7 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 def _prompt_text(request: ChatRequest) -> str:
-    return "\n\n".join(m.content for m in request.messages if m.role == "user")
+    return "\n\n".join(m.text for m in request.messages if m.role == "user")
 
 
 def _attempt_dict(a: E.Attempt) -> dict[str, object]:

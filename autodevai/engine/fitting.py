@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,7 +25,7 @@ from autodevai.engine.types import ChatMessage, ChatRequest, ModelRef, RouteDeci
 if TYPE_CHECKING:
     from autodevai.engine.compression import CompressionReport
 
-__all__ = ["THREAD_CHARS", "count_prompt", "fit_and_route", "off_loop_if_long", "report_dict"]
+__all__ = ["THREAD_CHARS", "count_prompt", "fit_and_route", "off_loop_if_long", "report_dict", "tool_tokens"]
 
 THREAD_CHARS = 40_000  # ~10K tokens: below this, counting in-line costs less than a thread hop
 SAFETY = 0.98  # leave 2 % of the window for counting differences of approximate (non-OpenAI) tokenizers
@@ -36,7 +37,7 @@ T = TypeVar("T")
 async def off_loop_if_long(messages: Sequence[ChatMessage], work: Callable[[], T]) -> T:
     """``work()`` in-line for short ``messages``, in a worker thread past ``THREAD_CHARS`` (tokenizing or
     compressing a long prompt must not stall the event loop, nor a short one pay for a thread hop)."""
-    if sum(len(m.content) for m in messages) < THREAD_CHARS:
+    if sum(len(m.text) for m in messages) < THREAD_CHARS:
         return work()
     return await asyncio.to_thread(work)
 
@@ -44,6 +45,13 @@ async def off_loop_if_long(messages: Sequence[ChatMessage], work: Callable[[], T
 async def count_prompt(counter: TokenCounter, messages: Sequence[ChatMessage], model: str | None) -> int:
     """Prompt tokens of ``messages``; long prompts are counted in a worker thread."""
     return await off_loop_if_long(messages, lambda: counter.count_messages(messages, model))
+
+
+def tool_tokens(counter: TokenCounter, request: ChatRequest) -> int:
+    """Prompt tokens of the request's tool definitions (providers bill them as prompt; they are never compressed)."""
+    if not request.tools:
+        return 0
+    return counter.count(json.dumps(request.api_fields()["tools"], separators=(",", ":")), request.model)
 
 
 Decide = Callable[[ChatRequest, int], RouteDecision]
@@ -56,10 +64,12 @@ async def fit_and_route(
     counter: TokenCounter,
     settings: ContextSettings,
     window: Callable[[ModelRef], int | None],
+    fixed: int = 0,
 ) -> tuple[ChatRequest, int, RouteDecision, CompressionReport | None]:
     """Route ``request``, compressing it first when it does not fit; returns the (possibly fitted) request,
     its prompt tokens, the decision and the compression report (None when nothing was removed).
 
+    ``prompt_tokens`` includes ``fixed`` tokens outside the messages (tool definitions), which compression keeps.
     Raises ``ContextTooLong`` when compression is off or cannot make it fit.
     """
     if settings.overflow == "compress" and settings.strategy != "off":
@@ -69,13 +79,13 @@ async def fit_and_route(
             return request, prompt_tokens, decide(request, prompt_tokens), None
         except ContextTooLong as exc:
             limit = window(preferred.chosen) or exc.limit
-            return await _compress_then_route(request, limit, exc, prompt_tokens, decide, counter, settings)
+            return await _compress_then_route(request, limit, exc, prompt_tokens, decide, counter, settings, fixed)
     try:
         return request, prompt_tokens, decide(request, prompt_tokens), None
     except ContextTooLong as exc:
         if settings.strategy == "off":
             raise
-        return await _compress_then_route(request, exc.limit, exc, prompt_tokens, decide, counter, settings)
+        return await _compress_then_route(request, exc.limit, exc, prompt_tokens, decide, counter, settings, fixed)
 
 
 async def _compress_then_route(
@@ -86,14 +96,16 @@ async def _compress_then_route(
     decide: Decide,
     counter: TokenCounter,
     settings: ContextSettings,
+    fixed: int,
 ) -> tuple[ChatRequest, int, RouteDecision, CompressionReport | None]:
     output = exc.tokens - prompt_tokens  # what the router reserved for the answer
-    budget = int((window - output) * SAFETY)
+    budget = int((window - output) * SAFETY) - fixed
     if budget <= 0:
         raise exc
     messages, report = await _compress(request.messages, budget, counter, request.model, settings.strategy)
     fitted = request.model_copy(update={"messages": list(messages)})
-    return fitted, report.tokens_after, decide(fitted, report.tokens_after), report
+    tokens = report.tokens_after + fixed
+    return fitted, tokens, decide(fitted, tokens), report
 
 
 async def _compress(

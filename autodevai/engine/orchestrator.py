@@ -28,7 +28,7 @@ from autodevai.engine.errors import (
     StorageError,
     redact,
 )
-from autodevai.engine.execution import Executor
+from autodevai.engine.execution import Executor, StreamItem
 from autodevai.engine.fitting import off_loop_if_long
 from autodevai.engine.metrics import Metrics, MetricsSink, MetricsSummary, RequestEvent, Stats
 from autodevai.engine.ports import Clock, Provider, RequestRecord, SecretStore, Store, SystemClock, TokenCounter
@@ -245,8 +245,10 @@ class Engine:
 
     def stream_enhanced_ai_request(
         self, request: ChatRequest, preference: Preference | None = None
-    ) -> AsyncGenerator[str | EngineResponse, None]:
-        """Text deltas as they arrive, then the final ``EngineResponse``; ``aclose()`` cancels the request."""
+    ) -> AsyncGenerator[StreamItem, None]:
+        """Text deltas (``str``) and ``StreamDelta`` pieces (a marker naming the answering model before its first
+        output, then reasoning, refusal and tool-call pieces) as they arrive, then the final ``EngineResponse``;
+        ``aclose()`` cancels the request."""
         return self.executor.stream(request, preference)
 
     def explain_route(
@@ -502,7 +504,7 @@ class Engine:
         msgs = list(messages)
 
         def run() -> tuple[list[int], int]:
-            return counter.count_many([m.content for m in msgs], model), counter.count_messages(msgs, model)
+            return counter.count_many([m.counted_text() for m in msgs], model), counter.count_messages(msgs, model)
 
         per, total = await off_loop_if_long(msgs, run)
         info = self.parts.catalog.find(model) if model else None

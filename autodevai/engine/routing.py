@@ -1,7 +1,8 @@
 """Routing: which models to try for one request, in order, and why. Pure and microseconds-fast.
 
-Filters per request: the context fits (``prompt + min(max_tokens, max_output) <= context_length``), the
-``provider`` restriction, no open breaker (``is_open``), the worst-case cost fits ``budget_left``; static per
+Filters per request: the context fits (``prompt + min(max_tokens, max_output) <= context_length``), the model
+can serve what the request uses (``needs``: tools, structured output, image input, ... — ``capabilities.py``),
+the ``provider`` restriction, no open breaker (``is_open``), the worst-case cost fits ``budget_left``; static per
 settings: text output, ``quality >= min_quality``, ``:free`` models only if ``allow_free``.
 
 Strategies (``Preference``):
@@ -31,8 +32,9 @@ from bisect import bisect_left, insort
 from collections.abc import Callable, Sequence
 
 from autodevai.engine import constants
+from autodevai.engine.capabilities import LABELS, Need, abilities_of, describe
 from autodevai.engine.catalog import Catalog
-from autodevai.engine.errors import ContextTooLong, InvalidRequest, NoRouteAvailable
+from autodevai.engine.errors import CapabilityMissing, ContextTooLong, InvalidRequest, NoRouteAvailable
 from autodevai.engine.settings import RoutingSettings
 from autodevai.engine.types import LiveStats, ModelInfo, ModelRef, Preference, RouteDecision
 
@@ -54,7 +56,7 @@ OpenFn = Callable[[ModelRef], bool]
 class _Entry:
     """One catalog model, flattened for the hot loop. ``pos`` indexes the eligible list (-1: not eligible)."""
 
-    __slots__ = ("blended", "ctx", "id", "mo", "pin", "pos", "pout", "preq", "provider", "quality", "ref")
+    __slots__ = ("blended", "caps", "ctx", "id", "mo", "pin", "pos", "pout", "preq", "provider", "quality", "ref")
 
     def __init__(self, info: ModelInfo) -> None:
         self.pos = -1
@@ -68,6 +70,7 @@ class _Entry:
         self.preq = info.price_request
         self.quality = info.quality
         self.blended = (3.0 * info.price_in + info.price_out) / 4.0  # USD per token at a 3:1 input:output mix
+        self.caps = int(abilities_of(info))
 
     def cost(self, prompt: int, max_tokens: int) -> float:
         return prompt * self.pin + max_tokens * self.pout + self.preq
@@ -84,7 +87,7 @@ def _prior_latency_s(e: _Entry) -> float:
 class _Pool:
     """The eligible models of one provider restriction (None: all), with their rankings and fit thresholds."""
 
-    __slots__ = ("by_in", "by_out", "entries", "fits", "free", "groups", "misses", "orders", "provider")
+    __slots__ = ("by_in", "by_out", "capable", "entries", "fits", "free", "groups", "misses", "orders", "provider")
 
     def __init__(self, provider: str | None, entries: list[_Entry]) -> None:
         self.provider = provider
@@ -101,6 +104,16 @@ class _Pool:
         self.groups = [(mo, sorted(ctxs)) for mo, ctxs in by_mo.items()]  # context lengths per max_output
         self.fits: dict[int, list[int]] = {}  # max_tokens -> sorted (ctx - output share), for repeat values
         self.misses: dict[int, int] = {}
+        self.capable: dict[int, list[_Entry]] = {}  # needs -> the entries that can serve them
+
+    def able(self, needs: int) -> list[_Entry]:
+        """The pool's models that can serve ``needs`` (cached per distinct needs)."""
+        found = self.capable.get(needs)
+        if found is None:
+            if len(self.capable) >= _FITS_CACHE_MAX:
+                self.capable.clear()
+            found = self.capable[needs] = [e for e in self.entries if not needs & ~e.caps]
+        return found
 
     def fit_count(self, prompt: int, max_tokens: int) -> int:
         """How many of the pool's models fit ``prompt`` plus their share of ``max_tokens``.
@@ -128,19 +141,29 @@ class _Pool:
 class _Req:
     """One request's filter inputs, passed around as one value."""
 
-    __slots__ = ("budget", "is_open", "max_tokens", "prompt", "provider")
+    __slots__ = ("budget", "is_open", "max_tokens", "needs", "prompt", "provider")
 
     def __init__(
-        self, prompt: int, max_tokens: int, provider: str | None, is_open: OpenFn, budget: float | None
+        self,
+        prompt: int,
+        max_tokens: int,
+        provider: str | None,
+        is_open: OpenFn,
+        budget: float | None,
+        needs: int = 0,
     ) -> None:
         self.prompt = prompt
         self.max_tokens = max_tokens
         self.provider = provider
         self.is_open = is_open
         self.budget = budget
+        self.needs = needs
 
     def rejects(self, e: _Entry) -> str:
         """Why ``e`` cannot take this request ("" if it can)."""
+        missing = self.needs & ~e.caps
+        if missing:
+            return "no " + " or ".join(describe(Need(missing)))
         out = min(self.max_tokens, e.mo)
         if self.prompt + out > e.ctx:
             return "context too small"
@@ -149,6 +172,11 @@ class _Req:
         if self.budget is not None and e.cost(self.prompt, out) > self.budget:
             return "over the budget left"
         return ""
+
+
+def _fit_count(entries: Sequence[_Entry], prompt: int, max_tokens: int) -> int:
+    """How many of ``entries`` fit ``prompt`` plus their share of ``max_tokens`` (O(n): capability-filtered)."""
+    return sum(1 for e in entries if prompt + (max_tokens if max_tokens < e.mo else e.mo) <= e.ctx)
 
 
 def _plural(n: int, word: str) -> str:
@@ -285,12 +313,12 @@ class Router:
     ) -> tuple[list[_Entry], int, int]:
         """The first ``need`` models of ``order`` that pass the request's filters, and how many were passed
         over for an open breaker and for the budget."""
-        prompt, max_tokens, is_open, budget = req.prompt, req.max_tokens, req.is_open, req.budget
+        prompt, max_tokens, is_open, budget, needs = req.prompt, req.max_tokens, req.is_open, req.budget, req.needs
         found: list[_Entry] = []
         n_open = n_budget = 0
         for e in order:
             out = max_tokens if max_tokens < e.mo else e.mo
-            if prompt + out > e.ctx or e.quality < min_q or e is skip:
+            if prompt + out > e.ctx or e.quality < min_q or e is skip or (needs and needs & ~e.caps):
                 continue
             if is_open(e.ref):
                 n_open += 1
@@ -316,7 +344,7 @@ class Router:
         rem = need - len(found)
         if rem <= 0:
             return found, n_open, n_budget
-        prompt, max_tokens, is_open, budget = req.prompt, req.max_tokens, req.is_open, req.budget
+        prompt, max_tokens, is_open, budget, needs = req.prompt, req.max_tokens, req.is_open, req.budget, req.needs
         top: list[tuple[float, float, int]] = []  # (expected cost, -quality, pos), best first, at most rem
         seen: set[int] = set()
         by_in, by_out = pool.by_in, pool.by_out
@@ -328,7 +356,7 @@ class Router:
                     continue
                 seen.add(pos)
                 out = max_tokens if max_tokens < e.mo else e.mo
-                if prompt + out > e.ctx or e.quality < min_q or e is skip:
+                if prompt + out > e.ctx or e.quality < min_q or e is skip or (needs and needs & ~e.caps):
                     continue
                 if is_open(e.ref):
                     n_open += 1
@@ -396,12 +424,14 @@ class Router:
         is_open: OpenFn = lambda r: False,
         live: LiveFn | None = None,
         budget_left: float | None = None,
+        needs: Need = Need.NONE,
     ) -> RouteDecision:
         """The models to try, in order, with the reasons.
 
         Raises ``InvalidRequest`` for an unknown explicit model or fallback ("did you mean ..."),
-        ``ContextTooLong`` when the request fits no window (the explicit model's, or any allowed model's), and
-        ``NoRouteAvailable`` when every model is excluded for other reasons (the message counts them).
+        ``CapabilityMissing`` when the explicit model, or every allowed model, cannot serve ``needs``,
+        ``ContextTooLong`` when the request fits no window (the explicit model's, or any allowed capable model's),
+        and ``NoRouteAvailable`` when every model is excluded for other reasons (the message counts them).
         """
         if self._built_version != self._catalog.version:
             self._build()
@@ -411,22 +441,26 @@ class Router:
                 self._score_live(live)
                 self._live_at = now
         pool = self._pool(provider)
-        req = _Req(prompt_tokens, max_tokens, provider, is_open, budget_left)
+        req = _Req(prompt_tokens, max_tokens, provider, is_open, budget_left, int(needs))
         k = 1 + self._settings.fallbacks
         if model is not None:
             return self._explicit(pool, preference, model, fallbacks, req, k)
         if not pool.entries:
             raise self._empty_pool(provider)
+        able = pool.able(req.needs) if needs else pool.entries
+        if not able:
+            raise self._incapable(pool, req.needs)
         need = k if k > _TOP_SCORES else _TOP_SCORES
         if preference is Preference.COST:
             found, n_open, n_budget = self._walk_cost(pool, need, req)
         else:
             found, n_open, n_budget = self._walk(self._order(pool, preference), need, req)
-        fits = pool.fit_count(prompt_tokens, max_tokens)
+        fits = pool.fit_count(prompt_tokens, max_tokens) if not needs else _fit_count(able, prompt_tokens, max_tokens)
         if not found:
-            raise self._nothing(pool, fits, req, n_open, n_budget)
+            raise self._nothing(able, fits, req, n_open, n_budget)
         chosen = found[0]
         reasons = [self._why(chosen, preference, fits, req)]
+        reasons.extend(self._capability_notes(pool, req.needs))
         if n_open:
             reasons.append(f"passed over {_plural(n_open, 'model')} with an open breaker")
         if n_budget:
@@ -448,7 +482,7 @@ class Router:
             tuple(reasons),
             tuple((e.id, self._score(e, preference, req)) for e in found[:_TOP_SCORES]),
             len(pool.entries),
-            self._excluded(pool, fits, n_open, n_budget),
+            self._excluded(pool, fits, n_open, n_budget, len(able)),
         )
 
     def _explicit(
@@ -465,6 +499,9 @@ class Router:
         if e is None:
             where = f" at provider {pool.provider!r}" if pool.provider is not None else ""
             raise InvalidRequest(f"unknown model {model!r}{where}{self._did_you_mean(model)}")
+        missing = req.needs & ~e.caps
+        if missing:
+            raise self._incapable(pool, req.needs, e)
         prompt, out = req.prompt, min(req.max_tokens, e.mo)
         if prompt + out > e.ctx:
             raise ContextTooLong(
@@ -473,7 +510,7 @@ class Router:
                 tokens=prompt + out,
                 limit=e.ctx,
             )
-        reasons = [f"{e.id} requested explicitly (served by {e.provider})"]
+        reasons = [f"{e.id} requested explicitly (served by {e.provider})", *self._capability_notes(pool, req.needs)]
         if req.is_open(e.ref):
             reasons.append(f"{e.id} has an open breaker: it is skipped until the breaker half-opens")
         if req.budget is not None and e.cost(prompt, out) > req.budget:
@@ -502,7 +539,7 @@ class Router:
             tuple(reasons),
             tuple((c.id, self._score(c, preference, req)) for c in candidates[:_TOP_SCORES]),
             len(pool.entries),
-            self._excluded(pool, pool.fit_count(prompt, req.max_tokens), 0, 0),
+            self._excluded(pool, pool.fit_count(prompt, req.max_tokens), 0, 0, len(pool.entries)),
         )
 
     # ---- explanations ----
@@ -525,10 +562,11 @@ class Router:
             f"latency {lat_part:.2f}, success {success:.2f}{note}"
         )
 
-    def _excluded(self, pool: _Pool, fits: int, n_open: int, n_budget: int) -> tuple[tuple[str, int], ...]:
+    def _excluded(self, pool: _Pool, fits: int, n_open: int, n_budget: int, n_able: int) -> tuple[tuple[str, int], ...]:
         dynamic = (
             ("other provider", len(self._eligible) - len(pool.entries)),
-            ("context too small", len(pool.entries) - fits),
+            ("cannot serve what the request uses", len(pool.entries) - n_able),
+            ("context too small", n_able - fits),
             ("breaker open", n_open),
             ("over budget", n_budget),
         )
@@ -536,7 +574,8 @@ class Router:
 
     @staticmethod
     def _larger_hint(pool: _Pool, req: _Req) -> str:
-        best = max(pool.entries, key=lambda c: (c.ctx, c.quality), default=None)
+        entries = pool.able(req.needs) if req.needs else pool.entries
+        best = max(entries, key=lambda c: (c.ctx, c.quality), default=None)
         if best is None or req.prompt + min(req.max_tokens, best.mo) > best.ctx:
             return ""
         return f"; {best.id} has a {best.ctx:,}-token window"
@@ -550,11 +589,40 @@ class Router:
         parts = ", ".join(f"{_plural(n, 'model')}: {r}" for r, n in self._static_excluded)
         return NoRouteAvailable(f"no model passes the routing settings ({parts})")
 
+    def _capability_notes(self, pool: _Pool, needs: int) -> list[str]:
+        """One line per capability the request needs: how many of the pool's models have it."""
+        if not needs:
+            return []
+        total = len(pool.entries)
+        return [
+            f"needs {label}: {len(pool.able(int(flag))):,} of {total:,} models"
+            for flag, label in LABELS.items()
+            if flag & needs
+        ]
+
+    def _incapable(self, pool: _Pool, needs: int, pinned: _Entry | None = None) -> CapabilityMissing:
+        """The error for a pinned model that cannot serve ``needs``, or for a pool where no model can."""
+        missing = needs & ~pinned.caps if pinned is not None else needs
+        labels = describe(Need(missing))
+        counts = "; ".join(self._capability_notes(pool, needs))
+        able = [e.id for e in self._orders[Preference.QUALITY] if e.pos >= 0 and not needs & ~e.caps]
+        if pool.provider is not None:
+            able = [mid for mid in able if self._catalog.find(mid, pool.provider) is not None]
+        others = f"; models that can: {', '.join(able[:3])}" if able else ""
+        if pinned is not None:
+            return CapabilityMissing(
+                f"{pinned.id} cannot serve this request: its catalog entry lists no {' or '.join(labels)} "
+                f"({counts}){others}",
+                missing=labels,
+                model=pinned.id,
+            )
+        return CapabilityMissing(f"no allowed model can serve this request ({counts})", missing=labels)
+
     def _nothing(
-        self, pool: _Pool, fits: int, req: _Req, n_open: int, n_budget: int
+        self, entries: Sequence[_Entry], fits: int, req: _Req, n_open: int, n_budget: int
     ) -> ContextTooLong | NoRouteAvailable:
         if fits == 0:
-            big = max(pool.entries, key=lambda c: (c.ctx, c.quality))
+            big = max(entries, key=lambda c: (c.ctx, c.quality))
             out = min(req.max_tokens, big.mo)
             return ContextTooLong(
                 f"this request needs {req.prompt + out:,} tokens ({req.prompt:,} prompt + {out:,} output) "

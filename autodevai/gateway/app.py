@@ -186,9 +186,12 @@ class GatewayApp:
             await resp.start_stream(200, [("x-accel-buffering", "no")])
             try:
                 role: dict[str, str] = {"role": "assistant"}
-                while isinstance(item, str):
-                    await resp.send_chunks((wire.chunk(chunk_id, created, model, delta={**role, "content": item}),))
-                    role = {}
+                while not isinstance(item, EngineResponse):
+                    if isinstance(item, str):
+                        await resp.send_chunks(
+                            (wire.chunk(chunk_id, created, model, delta={**role, "content": item}),)
+                        )
+                        role = {}
                     item = await anext(stream)
             except EngineError as exc:
                 error = self._engine_error(exc).error_object()

@@ -78,7 +78,7 @@ class ContextView(Card):
         if not self.ctx.ready:
             return
         messages, model, max_tokens = self.source()
-        if not any(m.content.strip() for m in messages):
+        if not any(m.text.strip() for m in messages):
             self.counts_label.setText("Type a prompt to see its tokens and how much of the window it uses.")
             self.window_bar.setValue(0)
             self.window_label.setText("")

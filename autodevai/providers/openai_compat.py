@@ -25,7 +25,8 @@ from autodevai.engine.errors import (
     register_secret,
 )
 from autodevai.engine.types import Completion, ModelInfo, ProviderCall, StreamEvent
-from autodevai.providers import error_map, wire
+from autodevai.providers import error_map, models_wire, wire
+from autodevai.providers.streaming import StreamState
 
 __all__ = ["LIST_TIMEOUT_S", "OpenAICompatProvider"]
 
@@ -83,7 +84,7 @@ class OpenAICompatProvider:
 
     def _body(self, call: ProviderCall, *, stream: bool) -> dict[str, Any]:
         """The request body; OpenAI's fields only. ``OpenRouterProvider`` adds its routing fields."""
-        return wire.chat_body(call, stream=stream)
+        return wire.chat_body(call, stream=stream, openrouter=False)
 
     # ---- helpers ------------------------------------------------
 
@@ -197,8 +198,13 @@ class OpenAICompatProvider:
                 if response.status_code != 200:
                     raise self._status_error(call.model, response)
                 completion = self._parse_completion(call, response)
-                if completion.content:
-                    yield StreamEvent(delta=completion.content)
+                if completion.content or completion.reasoning or completion.refusal:
+                    yield StreamEvent(
+                        delta=completion.content,
+                        reasoning=completion.reasoning or "",
+                        refusal=completion.refusal or "",
+                        model=completion.model,
+                    )
                 yield StreamEvent(completion=completion)
                 return
             events = self._events(call, response, chunks, deadline, started, timeout_s)
@@ -221,7 +227,7 @@ class OpenAICompatProvider:
         started: float,
         timeout_s: float,
     ) -> AsyncGenerator[StreamEvent, None]:
-        state = wire.StreamState()
+        state = StreamState()
         ttft: float | None = None
         pending = b""
         while not state.done:
@@ -237,18 +243,21 @@ class OpenAICompatProvider:
             lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
             pending = lines.pop()
             for line in lines:
-                delta = self._feed(call, state, line.rstrip(b"\r"))
+                event = self._feed(call, state, line.rstrip(b"\r"))
                 if state.done:
                     break
-                if delta:
+                if event is not None:
                     if ttft is None:
                         ttft = time.perf_counter() - started
-                    yield StreamEvent(delta=delta)
+                        event = _named(event, state.model)
+                    yield event
         if not state.done and pending.strip():  # the body ended without a newline after its last line
-            delta = self._feed(call, state, pending.strip())
-            if delta:
-                ttft = ttft if ttft is not None else time.perf_counter() - started
-                yield StreamEvent(delta=delta)
+            event = self._feed(call, state, pending.strip())
+            if event is not None:
+                if ttft is None:
+                    ttft = time.perf_counter() - started
+                    event = _named(event, state.model)
+                yield event
         if not state.finished:
             raise self._interrupted(call.model, state, "the stream ended before its final chunk")
         yield StreamEvent(
@@ -262,7 +271,7 @@ class OpenAICompatProvider:
         if state.done:
             await _drain(chunks, deadline)
 
-    def _feed(self, call: ProviderCall, state: wire.StreamState, line: bytes) -> str:
+    def _feed(self, call: ProviderCall, state: StreamState, line: bytes) -> StreamEvent | None:
         try:
             return state.feed(line)
         except wire.EmbeddedError as exc:
@@ -271,7 +280,7 @@ class OpenAICompatProvider:
             raise self._malformed(call.model, exc) from exc
 
     def _interrupted(
-        self, model: str, state: wire.StreamState, why: str, error: Mapping[str, Any] | None = None
+        self, model: str, state: StreamState, why: str, error: Mapping[str, Any] | None = None
     ) -> StreamInterrupted:
         code = error.get("code") if error else None
         status = code if isinstance(code, int) else None
@@ -296,7 +305,7 @@ class OpenAICompatProvider:
                 return [ModelInfo(id=m, provider=self.name, name=m, vendor=_vendor(m)) for m in self.models]
             raise
         try:
-            listed = wire.parse_models(data, self.name)
+            listed = models_wire.parse_models(data, self.name)
         except ValueError as exc:
             raise self._malformed(None, exc) from exc
         if not self.models:
@@ -327,6 +336,20 @@ async def _drain(chunks: AsyncIterator[bytes], deadline: float) -> None:
         async with asyncio.timeout_at(limit):
             async for _ in chunks:
                 pass
+
+
+def _named(event: StreamEvent, model: str | None) -> StreamEvent:
+    """The first event of a stream, naming the model the upstream says is answering."""
+    if not model:
+        return event
+    return StreamEvent(
+        delta=event.delta,
+        reasoning=event.reasoning,
+        reasoning_details=event.reasoning_details,
+        tool_calls=event.tool_calls,
+        refusal=event.refusal,
+        model=model,
+    )
 
 
 def _vendor(model_id: str) -> str:

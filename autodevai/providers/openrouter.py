@@ -3,7 +3,7 @@
 What OpenRouter adds (its public API docs, summarized in DESIGN.md): attribution headers ``HTTP-Referer`` and
 ``X-Title``; the ``models`` fallback list; ``provider`` routing preferences (``order``, ``allow_fallbacks``,
 ``sort``, ``max_price``); ``transforms``; ``usage.cost`` in every response (parsed by ``wire.parse_usage``);
-the rich ``GET /models`` catalog (parsed by ``wire.parse_model``); and ``GET /key``.
+the rich ``GET /models`` catalog (parsed by ``models_wire.parse_model``); and ``GET /key``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import httpx
 
 from autodevai.engine.constants import APP_TITLE, APP_URL
 from autodevai.engine.types import ProviderCall
+from autodevai.providers import wire
 from autodevai.providers.openai_compat import LIST_TIMEOUT_S, OpenAICompatProvider
 
 __all__ = ["OpenRouterProvider"]
@@ -55,14 +56,19 @@ class OpenRouterProvider(OpenAICompatProvider):
         return headers
 
     def _body(self, call: ProviderCall, *, stream: bool) -> dict[str, Any]:
-        body = super()._body(call, stream=stream)
-        if call.openrouter_fallbacks:
+        """OpenAI's body plus OpenRouter's fields: the request's own ``provider``/``transforms``/``models``/
+        ``plugins`` (a request's ``provider`` object is merged over the configured preferences, key by key)."""
+        body = wire.chat_body(call, stream=stream, openrouter=True)
+        if call.openrouter_fallbacks and "models" not in body:
             # The `models` list is tried in order; it starts with the chosen model so both readings of
             # `model` + `models` (primary first, or models only) try the same sequence.
             body["models"] = [call.model, *(m for m in call.openrouter_fallbacks if m != call.model)]
         if self.provider_preferences:
-            body["provider"] = self.provider_preferences
-        if self.transforms:
+            asked = body.get("provider")
+            body["provider"] = (
+                {**self.provider_preferences, **asked} if isinstance(asked, dict) else self.provider_preferences
+            )
+        if self.transforms and "transforms" not in body:
             body["transforms"] = list(self.transforms)
         return body
 

@@ -1,37 +1,47 @@
-"""The JSON wire format of OpenAI-compatible chat APIs: request bodies, responses, stream chunks, model lists.
+"""The JSON wire format of OpenAI-compatible chat APIs: the request body and the non-streaming response.
 
 Pure functions over ``json`` values, no I/O. Parsing is minimal but checked: every field we use is validated
-and a wrong shape raises ``WireError`` (the provider turns it into ``MalformedResponse``); fields we do not
-use are ignored. Plain dict access instead of pydantic models per response keeps this well under the engine's
-per-request CPU budget.
+and a wrong shape raises ``WireError`` (the provider turns it into ``MalformedResponse``); message fields we do
+not model are kept in ``Completion.message_extra``. Plain dict access instead of pydantic models per response
+keeps this well under the engine's per-request CPU budget. Streams are in ``streaming.py``, model lists in
+``models_wire.py``.
+
+What goes into a body (OpenAI's API reference for ``POST /chat/completions``, OpenRouter's API docs):
+- ``model``, ``messages`` (content strings or parts, tool calls, tool results, unknown message fields as they
+  came), ``stream``, and the request's API fields (sampling, ``stop``, ``seed``, tools, ``response_format``,
+  ``reasoning``, ...) when set.
+- The output limit as ``max_tokens``, or as ``max_completion_tokens`` for OpenAI's o-series and GPT-5 families
+  on OpenAI-kind servers (those models refuse ``max_tokens``; OpenRouter accepts ``max_tokens`` for all).
+- OpenRouter-only fields only when ``openrouter=True``; ``extra_body`` fields verbatim, last.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from autodevai.engine.errors import redact
-from autodevai.engine.types import ChatMessage, Completion, ModelInfo, ProviderCall, Usage
+from autodevai.engine.types import ChatMessage, Completion, ProviderCall, ToolCall, Usage
 
 __all__ = [
-    "DEFAULT_CONTEXT_LENGTH",
     "EmbeddedError",
-    "StreamState",
     "WireError",
     "chat_body",
     "dumps",
+    "merge_reasoning_details",
+    "message_json",
     "parse_completion",
-    "parse_model",
-    "parse_models",
     "parse_usage",
+    "uses_max_completion_tokens",
 ]
 
-DEFAULT_CONTEXT_LENGTH = 4096  # when a server does not say (ModelInfo's default too)
-_EMPTY: Mapping[str, Any] = {}
+# Message fields parsed into Completion's own fields; any other field of a response message is kept as sent.
+_KNOWN_MESSAGE_FIELDS = frozenset(
+    {"role", "content", "refusal", "reasoning", "reasoning_content", "reasoning_details", "tool_calls"}
+)
+_COMPLETION_TOKENS_MODELS = re.compile(r"^(?:openai/)?(?:o\d|gpt-5)")
 
 
 class WireError(ValueError):
@@ -47,30 +57,63 @@ class EmbeddedError(Exception):
         self.error = error
 
 
-def _message(m: ChatMessage) -> dict[str, str]:
-    if m.name is None:
-        return {"role": m.role, "content": m.content}
-    return {"role": m.role, "content": m.content, "name": m.name}
+# ---- request ---------------------------------------------------------------------------------------------
 
 
-def chat_body(call: ProviderCall, *, stream: bool) -> dict[str, Any]:
-    """OpenAI's ``/chat/completions`` body, nothing else: api.openai.com answers unknown fields with 400."""
+def message_json(m: ChatMessage) -> dict[str, Any]:
+    """One message as the API takes it; a plain text message costs two dict entries."""
+    content = m.content
+    out: dict[str, Any] = {
+        "role": m.role,
+        "content": [p.model_dump(mode="json", exclude_none=True) for p in content]
+        if isinstance(content, tuple)
+        else content,
+    }
+    if m.name is not None:
+        out["name"] = m.name
+    if m.tool_calls:
+        out["tool_calls"] = [c.model_dump(mode="json", exclude_none=True) for c in m.tool_calls]
+    if m.tool_call_id is not None:
+        out["tool_call_id"] = m.tool_call_id
+    if m.model_extra:
+        out.update(m.model_extra)
+    return out
+
+
+def uses_max_completion_tokens(model: str) -> bool:
+    """True for OpenAI model families that take ``max_completion_tokens`` and refuse ``max_tokens``."""
+    return _COMPLETION_TOKENS_MODELS.match(model) is not None
+
+
+def chat_body(call: ProviderCall, *, stream: bool, openrouter: bool = False) -> dict[str, Any]:
+    """The ``/chat/completions`` body for ``call``. OpenRouter-only fields go in only when ``openrouter``:
+    api.openai.com answers unknown fields with 400."""
+    limit = "max_tokens" if openrouter or not uses_max_completion_tokens(call.model) else "max_completion_tokens"
     body: dict[str, Any] = {
         "model": call.model,
-        "messages": [_message(m) for m in call.messages],
-        "max_tokens": call.max_tokens,
+        "messages": [message_json(m) for m in call.messages],
+        limit: call.max_tokens,
         "stream": stream,
     }
-    if call.temperature is not None:
+    if call.params:
+        body.update(call.params)
+    if call.temperature is not None and "temperature" not in body:
         body["temperature"] = call.temperature
     if stream:
         body["stream_options"] = {"include_usage": True}
+    if openrouter and call.openrouter:
+        body.update(call.openrouter)
+    if call.extra_body:
+        body.update(call.extra_body)
     return body
 
 
 def dumps(body: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON."""
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# ---- response --------------------------------------------------------------------------------------------
 
 
 def _int(value: Any, field: str) -> int:
@@ -81,8 +124,15 @@ def _int(value: Any, field: str) -> int:
     raise WireError(f"{field} is not an integer: {value!r:.40}")
 
 
+def _detail(usage: Mapping[str, Any], group: str, name: str) -> int:
+    details = usage.get(group)
+    value = details.get(name) if isinstance(details, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def parse_usage(usage: Any) -> Usage:
-    """``usage`` of a response or final chunk: token counts and OpenRouter's ``cost`` (USD) when present."""
+    """``usage`` of a response or final chunk: token counts, cached and reasoning tokens, and OpenRouter's
+    ``cost`` (USD) when present."""
     if usage is None:
         return Usage()
     if not isinstance(usage, dict):
@@ -98,7 +148,73 @@ def parse_usage(usage: Any) -> Usage:
         cost = float(cost_raw)
     else:
         raise WireError("usage.cost is not a number")
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, cost=cost)
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=total,
+        cost=cost,
+        cached_tokens=_detail(usage, "prompt_tokens_details", "cached_tokens"),
+        reasoning_tokens=_detail(usage, "completion_tokens_details", "reasoning_tokens"),
+    )
+
+
+def _tool_calls(value: Any) -> tuple[ToolCall, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise WireError("choices[0].message.tool_calls is not a list")
+    calls = []
+    for i, item in enumerate(value):
+        function = item.get("function") if isinstance(item, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise WireError(f"choices[0].message.tool_calls[{i}] has no function name")
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict | list):  # some servers (Ollama's native shape) send an object
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        call_id = item.get("id")
+        calls.append(
+            ToolCall(
+                id=call_id if isinstance(call_id, str) and call_id else f"call_{i}",
+                name=function["name"],
+                arguments=arguments if isinstance(arguments, str) else "",
+                type=item.get("type") if isinstance(item.get("type"), str) else "function",
+            )
+        )
+    return tuple(calls)
+
+
+def merge_reasoning_details(pieces: list[Any]) -> tuple[Mapping[str, Any], ...]:
+    """OpenRouter's ``reasoning_details`` pieces merged per (type, index): streamed text, summary and encrypted
+    data fragments are concatenated, other fields kept from the first piece that has them."""
+    merged: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for piece in pieces:
+        if not isinstance(piece, dict):
+            continue
+        key = (piece.get("type"), piece.get("index"))
+        current = merged.get(key)
+        if current is None:
+            merged[key] = dict(piece)
+            continue
+        for name, value in piece.items():
+            if name in ("text", "summary", "data") and isinstance(value, str):
+                current[name] = (current.get(name) or "") + value
+            elif current.get(name) is None:
+                current[name] = value
+    return tuple(merged.values())
+
+
+def _content(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # content parts in a response (e.g. Mistral's), text parts joined
+        return "".join(p["text"] for p in value if isinstance(p, dict) and isinstance(p.get("text"), str))
+    raise WireError("choices[0].message.content is not a string")
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def parse_completion(
@@ -129,216 +245,25 @@ def parse_completion(
     message = choice.get("message")
     if not isinstance(message, dict):
         raise WireError("choices[0].message is missing")
-    content = message.get("content")
-    if content is None:
-        content = ""
-    elif not isinstance(content, str):
-        raise WireError("choices[0].message.content is not a string")
     finish = choice.get("finish_reason")
     if finish is not None and not isinstance(finish, str):
         raise WireError("choices[0].finish_reason is not a string")
     model = data.get("model")
     gen_id = data.get("id")
+    details = message.get("reasoning_details")
+    logprobs = choice.get("logprobs")
+    extra = {k: v for k, v in message.items() if k not in _KNOWN_MESSAGE_FIELDS and v is not None}
     return Completion(
         provider=provider,
         model=model if isinstance(model, str) and model else requested_model,
-        content=content,
+        content=_content(message.get("content")),
         finish_reason=finish,
         usage=parse_usage(data.get("usage")),
         generation_id=gen_id if isinstance(gen_id, str) and gen_id else generation_header,
+        tool_calls=_tool_calls(message.get("tool_calls")),
+        refusal=_optional_str(message.get("refusal")),
+        reasoning=_optional_str(message.get("reasoning")) or _optional_str(message.get("reasoning_content")),
+        reasoning_details=merge_reasoning_details(details) if isinstance(details, list) else (),
+        logprobs=logprobs if isinstance(logprobs, dict) else None,
+        message_extra=extra or None,
     )
-
-
-class StreamState:
-    """Accumulates one SSE stream of ``chat.completion.chunk`` objects, line by line.
-
-    ``feed(line)`` returns the content delta of a ``data:`` line ("" for anything else) and raises
-    ``WireError`` or ``EmbeddedError``. ``done`` turns True at ``data: [DONE]``; ``finished`` when the stream
-    may end cleanly.
-    """
-
-    __slots__ = ("done", "finish_reason", "generation_id", "model", "parts", "usage")
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.done = False
-        self.finish_reason: str | None = None
-        self.model: str | None = None
-        self.generation_id: str | None = None
-        self.usage: Usage | None = None
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-    @property
-    def finished(self) -> bool:
-        """[DONE] arrived, or a chunk with a ``finish_reason`` did (servers that omit [DONE])."""
-        return self.done or self.finish_reason is not None
-
-    def feed(self, line: bytes) -> str:
-        # SSE (WHATWG HTML §9.2): ":" starts a comment (OpenRouter's ": OPENROUTER PROCESSING" keep-alive);
-        # blank lines end an event; event:/id:/retry: fields carry nothing we use.
-        if not line.startswith(b"data:"):
-            return ""
-        payload = line[5:].strip()
-        if payload == b"[DONE]":
-            self.done = True
-            return ""
-        if not payload:
-            return ""
-        try:
-            chunk = json.loads(payload)
-        except ValueError as exc:
-            raise WireError(redact(f"a stream chunk is not JSON: {payload[:60]!r}")) from exc
-        if not isinstance(chunk, dict):
-            raise WireError("a stream chunk is not a JSON object")
-        err = chunk.get("error")
-        if err is not None:
-            raise EmbeddedError(err if isinstance(err, dict) else {"message": str(err)})
-        if self.model is None:
-            model = chunk.get("model")
-            if isinstance(model, str) and model:
-                self.model = model
-            gen_id = chunk.get("id")
-            if isinstance(gen_id, str) and gen_id:
-                self.generation_id = gen_id
-        usage = chunk.get("usage")
-        if usage is not None:
-            self.usage = parse_usage(usage)
-        choices = chunk.get("choices")
-        if not choices:
-            return ""
-        if not isinstance(choices, list) or not isinstance(choices[0], dict):
-            raise WireError("choices of a stream chunk is not a list of objects")
-        choice = choices[0]
-        finish = choice.get("finish_reason")
-        if finish is not None:
-            if finish == "error":
-                raise EmbeddedError({"message": "the stream ended with finish_reason 'error'"})
-            self.finish_reason = str(finish)
-        delta = choice.get("delta")
-        if delta is None:
-            return ""
-        if not isinstance(delta, dict):
-            raise WireError("choices[0].delta is not an object")
-        content = delta.get("content")
-        if content is None:
-            return ""
-        if not isinstance(content, str):
-            raise WireError("choices[0].delta.content is not a string")
-        if content:
-            self.parts.append(content)
-        return content
-
-    def completion(
-        self, *, provider: str, requested_model: str, generation_header: str | None, ttft_s: float | None
-    ) -> Completion:
-        return Completion(
-            provider=provider,
-            model=self.model or requested_model,
-            content=self.text,
-            finish_reason=self.finish_reason,
-            usage=self.usage or Usage(),
-            generation_id=self.generation_id or generation_header,
-            ttft_s=ttft_s,
-        )
-
-
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else _EMPTY
-
-
-def _positive_int(value: Any) -> int | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 1:
-        return int(value)
-    return None
-
-
-def _price(value: Any) -> float:
-    """USD per token; OpenRouter sends strings ("0.000003"); missing means free. ValueError if unusable."""
-    if value is None or value == "":
-        return 0.0
-    if isinstance(value, bool):
-        raise ValueError("price is a boolean")
-    price = float(value)
-    if price < 0 or price != price:  # OpenRouter marks variable-price routers (openrouter/auto) with "-1"
-        raise ValueError("no fixed price")
-    return price
-
-
-def _strings(value: Any) -> tuple[str, ...] | None:
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    return None
-
-
-def parse_model(item: Any, provider: str) -> ModelInfo | None:
-    """One entry of ``GET /models`` (OpenAI's ``{id, owned_by}`` or OpenRouter's richer shape), or None.
-
-    Models without a fixed price (OpenRouter's ``-1``) are dropped: routing cannot budget a request to them.
-    """
-    if not isinstance(item, dict):
-        return None
-    model_id = item.get("id")
-    if not isinstance(model_id, str) or not model_id:
-        return None
-    pricing = _dict(item.get("pricing"))
-    top = _dict(item.get("top_provider"))
-    arch = _dict(item.get("architecture"))
-    try:
-        price_in = _price(pricing.get("prompt"))
-        price_out = _price(pricing.get("completion"))
-        price_request = _price(pricing.get("request"))
-    except (TypeError, ValueError):
-        return None
-    inputs = _strings(arch.get("input_modalities"))
-    outputs = _strings(arch.get("output_modalities"))
-    modality = arch.get("modality")
-    if isinstance(modality, str) and "->" in modality:  # older shape: "text+image->text"
-        left, _, right = modality.partition("->")
-        inputs = inputs or tuple(left.split("+"))
-        outputs = outputs or tuple(right.split("+"))
-    if "/" in model_id:
-        vendor = model_id.split("/", 1)[0]
-    else:
-        owner = item.get("owned_by")
-        vendor = owner if isinstance(owner, str) else ""
-    name = item.get("name")
-    description = item.get("description")
-    created = item.get("created")
-    try:
-        return ModelInfo(
-            id=model_id,
-            provider=provider,
-            name=name if isinstance(name, str) and name else model_id,
-            vendor=vendor,
-            description=description if isinstance(description, str) else "",
-            context_length=_positive_int(item.get("context_length"))
-            or _positive_int(top.get("context_length"))
-            or DEFAULT_CONTEXT_LENGTH,
-            max_output=_positive_int(top.get("max_completion_tokens")),
-            price_in=price_in,
-            price_out=price_out,
-            price_request=price_request,
-            input_modalities=inputs or ("text",),
-            output_modalities=outputs or ("text",),
-            supported_parameters=_strings(item.get("supported_parameters")) or (),
-            moderated=top.get("is_moderated") is True,
-            created=int(created) if isinstance(created, int | float) and not isinstance(created, bool) else None,
-        )
-    except ValidationError:
-        return None
-
-
-def parse_models(data: Any, provider: str) -> list[ModelInfo]:
-    """``GET /models``: ``{"data": [...]}`` (a bare list is accepted too). Unusable entries are skipped."""
-    items = data.get("data") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise WireError("the model list has no 'data' array")
-    models = []
-    for item in items:
-        info = parse_model(item, provider)
-        if info is not None:
-            models.append(info)
-    return models

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autodevai.engine import errors as E
-from autodevai.engine.types import ChatRequest, EngineResponse
+from autodevai.engine.types import ChatRequest, EngineResponse, StreamDelta
 from autodevai.sim.server import SimServer
 
 from .conftest import BIG, MINI, MakeEngine
@@ -83,6 +83,8 @@ async def test_cancel_mid_stream(sim: SimServer, make_engine: MakeEngine) -> Non
     sim.config.latency_scale = 0.05  # slow enough that the cancel lands mid-stream
     app = await make_engine()
     stream = app.engine.stream_enhanced_ai_request(ask(MINI, max_tokens=400))
+    marker = await anext(stream)  # names the answering model before its first output
+    assert isinstance(marker, StreamDelta) and marker.is_marker and marker.model == MINI
     first = await anext(stream)
     assert isinstance(first, str)
     await stream.aclose()

@@ -62,7 +62,7 @@ def assistant(text: str) -> ChatMessage:
 
 
 def tool(text: str) -> ChatMessage:
-    return ChatMessage(role="tool", content=text)
+    return ChatMessage(role="tool", content=text, tool_call_id="call_1")
 
 
 SUBJECTS = ["The harbour crane", "Our allotment", "The night train", "The choir", "The bakery", "The museum",

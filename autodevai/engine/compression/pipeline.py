@@ -73,7 +73,7 @@ def _latest_user(messages: Sequence[ChatMessage]) -> int | None:
 def _default_query(messages: Sequence[ChatMessage], latest: int | None) -> str:
     if latest is None:
         return ""
-    text = messages[latest].content
+    text = messages[latest].text
     if len(text) <= QUERY_MAX_CHARS:
         return text
     half = QUERY_MAX_CHARS // 2
@@ -81,8 +81,8 @@ def _default_query(messages: Sequence[ChatMessage], latest: int | None) -> str:
 
 
 def _minified(message: ChatMessage) -> ChatMessage:
-    text = minify_text(message.content, message.role)
-    return message if text == message.content else ChatMessage(role=message.role, content=text, name=message.name)
+    text = minify_text(message.text, message.role)
+    return message if text == message.text else message.with_text(text)
 
 
 def _check_floor(ws: Workspace, budget: int) -> None:
@@ -98,7 +98,7 @@ def _check_floor(ws: Workspace, budget: int) -> None:
     if not rest:
         return
     newest = ws.messages[rest[-1]]
-    marker = ChatMessage(role=newest.role, content=cut_marker(10**7).strip("\n"), name=newest.name)
+    marker = newest.with_text(cut_marker(10**7).strip("\n"))
     floor = fixed + ws.cache.exact([marker]) - ws.cache.prime
     if floor > budget:
         raise ContextTooLong(
@@ -222,7 +222,7 @@ def compress(
             limit=budget_tokens,
         )
     plan, rendered, after = found
-    kept_chars = sum(len(m.content) for m in rendered.messages) - rendered.marker_chars
+    kept_chars = sum(len(m.text) for m in rendered.messages) - rendered.marker_chars
     report = CompressionReport(
         strategy="+".join(stages),
         tokens_before=before,
@@ -232,7 +232,7 @@ def compress(
         quality=quality(ws, plan, scores, set() if latest is None else {latest}),
         elapsed_ms=(time.perf_counter() - t0) * 1000.0,
         dropped_messages=rendered.dropped,
-        removed_chars=max(0, sum(len(m.content) for m in original) - kept_chars),
+        removed_chars=max(0, sum(len(m.text) for m in original) - kept_chars),
         removed=removed_previews(ws, plan, scores),
     )
     return rendered.messages, report

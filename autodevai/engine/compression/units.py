@@ -199,7 +199,7 @@ def split_messages(messages: Sequence[ChatMessage]) -> tuple[list[Unit], list[ra
     para_base = 0
     for i, message in enumerate(messages):
         start = len(units)
-        parts = split_content(message.content)
+        parts = split_content(message.text)
         units.extend(Unit(i, para_base + p, kind, text) for kind, p, text in parts)
         para_base += parts[-1][1] + 1
         ranges.append(range(start, len(units)))

@@ -51,12 +51,14 @@ class TokenCache:
 
     def overhead(self, message: ChatMessage) -> int:
         """What a message costs beyond its content (framing, role, name), as the counter bills it."""
+        plain = not (message.tool_calls or message.tool_call_id or message.has_media)
         key = (message.role, message.name)
-        n = self._overheads.get(key)
+        n = self._overheads.get(key) if plain else None
         if n is None:
-            empty = ChatMessage(role=message.role, content="", name=message.name)
-            n = max(0, self.counter.count_messages([empty], self.model) - self.prime)
-            self._overheads[key] = n
+            # Tool calls and image/audio/file parts are never compressed: they count as the message's overhead.
+            n = max(0, self.counter.count_messages([message.with_text("")], self.model) - self.prime)
+            if plain:
+                self._overheads[key] = n
         return n
 
     def exact(self, messages: Sequence[ChatMessage]) -> int:
@@ -202,7 +204,7 @@ def render(ws: Workspace, plan: Plan) -> Rendered:
         estimate += ws.overhead[m]
         pieces_all.extend(pieces)
         if changed:
-            message = ChatMessage(role=message.role, content="".join(pieces), name=message.name)
+            message = message.with_text("".join(pieces))
         result.append(message)
     estimate += sum(ws.cache.many(pieces_all))
     return Rendered(tuple(result), estimate, dropped, marker_chars)
