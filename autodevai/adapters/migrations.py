@@ -80,7 +80,11 @@ _V3: tuple[str, ...] = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# v4: what the request used beyond text and what came back besides it (tools, response format, media parts;
+# tool calls, reasoning, refusal, cached/reasoning tokens), as JSON; NULL for a plain text request and answer.
+_V4: tuple[str, ...] = ("ALTER TABLE requests ADD COLUMN detail TEXT",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

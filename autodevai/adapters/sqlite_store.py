@@ -42,9 +42,9 @@ _REQ, _AUDIT, _WRITE, _READ, _STOP = range(5)
 
 _COLS = (
     "id, ts, provider, model, preference, status, latency_ms, ttft_ms, prompt_tokens, completion_tokens, "
-    "cost_usd, prompt, answer, attempts, task_class, stream, compression"
+    "cost_usd, prompt, answer, attempts, task_class, stream, compression, detail"
 )
-_INSERT_REQUEST = f"INSERT INTO requests ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_REQUEST = f"INSERT INTO requests ({_COLS}) VALUES ({', '.join('?' * (_COLS.count(',') + 1))})"
 _UPSERT_OUTCOME = (
     "INSERT INTO outcomes (task_class, model, successes, failures, cost_usd, pulls) VALUES (?, ?, ?, ?, ?, 1) "
     "ON CONFLICT(task_class, model) DO UPDATE SET successes = successes + excluded.successes, "
@@ -156,6 +156,7 @@ def _request_row(rec: RequestRecord) -> tuple[Any, ...]:
         rec.task_class,
         1 if rec.stream else 0,
         None if rec.compression is None else redact(json.dumps(dict(rec.compression), separators=(",", ":"))),
+        None if rec.detail is None else redact(json.dumps(dict(rec.detail), separators=(",", ":"), default=str)),
     )
 
 
@@ -178,6 +179,7 @@ def _record(row: tuple[Any, ...]) -> RequestRecord:
         task_class=row[14],
         stream=bool(row[15]),
         compression=None if row[16] is None else json.loads(row[16]),
+        detail=None if row[17] is None else json.loads(row[17]),
     )
 
 

@@ -17,6 +17,7 @@ from autodevai.engine.catalog import Catalog
 from autodevai.engine.errors import StorageError
 from autodevai.engine.ports import Store
 from autodevai.engine.swarm import MessageBus, SwarmResult, SwarmSpec, engine_ask, run_swarm
+from autodevai.engine.swarm.agents import ToolRunner
 from autodevai.engine.swarm.topologies import swarm_task_class
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference
 from autodevai.engine.workflows import StepResult, WorkflowStep, swarm_history
@@ -79,10 +80,13 @@ class Adaptive:
         except StorageError as exc:  # learned in memory; losing the persisted copy is worth a log line only
             log.warning("could not store the outcome for %s: %s", task_class, exc)
 
-    async def run_swarm(self, spec: SwarmSpec, execute: Execute, bus: MessageBus | None = None) -> SwarmResult:
+    async def run_swarm(
+        self, spec: SwarmSpec, execute: Execute, bus: MessageBus | None = None, run_tool: ToolRunner | None = None
+    ) -> SwarmResult:
         """Run a swarm through ``execute`` (routing, budgets, breakers, metrics, store for every agent call);
-        the adaptive topology consults what worked before for this kind of task, and the outcome is learned."""
-        ask = engine_ask(execute, timeout_s=spec.agent_timeout_s)
+        the adaptive topology consults what worked before for this kind of task, and the outcome is learned.
+        ``run_tool`` runs the tool calls of agents that have tools."""
+        ask = engine_ask(execute, timeout_s=spec.agent_timeout_s, run_tool=run_tool)
         result = await run_swarm(spec, ask, bus=bus, history=lambda tc: swarm_history(self.bandit, tc))
         await self.record(swarm_task_class(spec.task), f"swarm:{result.topology}", result.ok, result.cost_usd)
         return result

@@ -25,6 +25,7 @@ from autodevai.engine import errors as E
 from autodevai.engine.breaker import BreakerState, counts_as_failure
 from autodevai.engine.capabilities import needs_of
 from autodevai.engine.constants import FREE_MODEL_RPM
+from autodevai.engine.detail import request_detail
 from autodevai.engine.fitting import count_prompt, fit_and_route, report_dict, tool_tokens
 from autodevai.engine.metrics import RequestEvent
 from autodevai.engine.ports import Provider, RequestRecord
@@ -463,6 +464,7 @@ class Executor:
                 task_class=request.task_class,
                 stream=state.ttft_s is not None,
                 compression=report_dict(state.compression),
+                detail=request_detail(request, completion),
             )
         )
         return EngineResponse(
@@ -528,6 +530,7 @@ class Executor:
                 attempts=[_attempt_dict(a) for a in state.attempts] + [{"error": _short(str(exc), 500)}],
                 task_class=request.task_class,
                 stream=state.ttft_s is not None,
+                detail=request_detail(request),
             )
         )
 

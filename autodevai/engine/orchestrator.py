@@ -47,6 +47,7 @@ from autodevai.engine.routing import Router
 from autodevai.engine.runtime import Components, ProviderFactory
 from autodevai.engine.settings import Settings, apply_patch
 from autodevai.engine.swarm import MessageBus, SwarmResult, SwarmSpec
+from autodevai.engine.swarm.agents import ToolRunner
 from autodevai.engine.types import (
     ChatMessage,
     ChatRequest,
@@ -390,10 +391,13 @@ class Engine:
         )
         return result
 
-    async def execute_swarm(self, spec: SwarmSpec, bus: MessageBus | None = None) -> SwarmResult:
+    async def execute_swarm(
+        self, spec: SwarmSpec, bus: MessageBus | None = None, run_tool: ToolRunner | None = None
+    ) -> SwarmResult:
         """Run a swarm of agents on ``spec.task``: every agent call goes through routing, budgets, breakers,
-        metrics and the store; ``bus`` (optional) receives every message live (the GUI draws it)."""
-        result = await self.adaptive.run_swarm(spec, self.executor.execute, bus)
+        metrics and the store; ``bus`` (optional) receives every message live (the GUI draws it). Agents with
+        tools route to tool-capable models; ``run_tool(name, arguments_json)`` runs their calls."""
+        result = await self.adaptive.run_swarm(spec, self.executor.execute, bus, run_tool)
         await self.parts.store.append_audit(
             "swarm.finished", {"topology": result.topology, "agents": len(result.replies), "ok": result.ok}
         )

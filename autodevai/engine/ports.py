@@ -98,6 +98,7 @@ class RequestRecord:
     task_class: str | None = None
     stream: bool = False
     compression: Mapping[str, Any] | None = None  # the CompressionReport when the prompt was fitted
+    detail: Mapping[str, Any] | None = None  # what the request used beyond text and what came back (tools, ...)
 
 
 class Store(Protocol):

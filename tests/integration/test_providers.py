@@ -27,7 +27,7 @@ from autodevai.engine.errors import (
     StreamInterrupted,
 )
 from autodevai.engine.ports import Provider
-from autodevai.engine.types import ChatMessage, Completion, ProviderCall, StreamEvent
+from autodevai.engine.types import ChatMessage, ChatRequest, Completion, ProviderCall, StreamEvent
 from autodevai.providers import OpenAICompatProvider, OpenRouterProvider, build_provider, make_client
 from autodevai.providers.error_map import parse_retry_after
 from tests.fakes.scripted_server import Reply, ScriptedServer
@@ -597,3 +597,84 @@ async def test_build_provider_and_close(server: ScriptedServer, client: Any) -> 
         await local.chat(call(), timeout_s=1)
     server.queue(Reply.json(answer()))
     assert (await router.chat(call(), timeout_s=5)).content == "4"  # the shared client is still open
+
+
+# ---- the whole chat API on the wire ----------------------------------------------------------------------
+
+
+FULL = {
+    "messages": [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": [{"type": "text", "text": "what is here?"},
+                                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "look", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "a cat"},
+    ],
+    "tools": [{"type": "function", "function": {"name": "look", "parameters": {"type": "object", "properties": {}}}}],
+    "tool_choice": "auto", "parallel_tool_calls": False, "seed": 3, "stop": ["END"], "top_p": 0.5, "top_k": 40,
+    "frequency_penalty": 0.1, "presence_penalty": 0.2, "repetition_penalty": 1.1, "min_p": 0.05,
+    "logit_bias": {"50256": -100}, "logprobs": True, "top_logprobs": 2, "user": "u1",
+    "response_format": {"type": "json_object"}, "reasoning": {"effort": "low"},
+    "openrouter": {"provider": {"sort": "price"}, "transforms": ["middle-out"], "plugins": [{"id": "x"}]},
+    "extra_body": {"verbosity": "low", "metadata": {"k": "v"}},
+}  # fmt: skip
+
+
+def full_call(model: str = "vendor/asked") -> ProviderCall:
+    r = ChatRequest.model_validate(FULL)
+    return ProviderCall(
+        model=model, messages=tuple(r.messages), max_tokens=64, params=r.api_fields(), openrouter=r.openrouter,
+        extra_body=r.extra_body,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["openai", "openrouter"])
+async def test_the_upstream_receives_every_field_as_sent(
+    server: ScriptedServer, client: httpx.AsyncClient, kind: str
+) -> None:
+    provider = build_provider(kind, "p", server.url + "/v1", "k", client)
+    server.queue(Reply.json(answer()))
+    await provider.chat(full_call(), timeout_s=5)
+    body = server.requests[0].json
+    assert body["messages"] == FULL["messages"]
+    for name in ("tools", "tool_choice", "parallel_tool_calls", "seed", "stop", "top_p", "top_k", "frequency_penalty",
+                 "presence_penalty", "repetition_penalty", "min_p", "logit_bias", "logprobs", "top_logprobs", "user",
+                 "response_format", "reasoning"):  # fmt: skip
+        assert body[name] == FULL[name], name
+    assert body["verbosity"] == "low" and body["metadata"] == {"k": "v"}  # unknown fields, verbatim
+    if kind == "openrouter":
+        assert body["provider"] == {"sort": "price"} and body["transforms"] == ["middle-out"]
+        assert body["plugins"] == [{"id": "x"}]
+    else:
+        assert OPENROUTER_ONLY.isdisjoint(body)
+
+
+async def test_tool_calls_and_reasoning_come_back_from_a_stream(
+    server: ScriptedServer, client: httpx.AsyncClient
+) -> None:
+    provider = OpenRouterProvider("or", server.url + "/v1", "k", client)
+
+    def piece(delta: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"id": "g", "model": "vendor/answered", "choices": [{"index": 0, "delta": delta, **extra}]}
+
+    start = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "look", "arguments": ""}}
+    usage = {"prompt_tokens": 5, "completion_tokens": 7, "completion_tokens_details": {"reasoning_tokens": 3}}
+    server.queue(
+        Reply.sse(
+            [
+                piece({"reasoning": "hmm"}),
+                piece({"tool_calls": [start]}),
+                piece({"tool_calls": [{"index": 0, "function": {"arguments": '{"a":'}}]}),
+                piece({"tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]}),
+                {**piece({}, finish_reason="tool_calls"), "usage": usage},
+            ]
+        )
+    )
+    events = [e async for e in provider.stream(call(), timeout_s=5)]
+    assert events[0].reasoning == "hmm" and events[0].model == "vendor/answered"
+    assert "".join(p.arguments for e in events for p in e.tool_calls) == '{"a":1}'
+    final = events[-1].completion
+    assert final is not None and final.finish_reason == "tool_calls"
+    assert [(c.id, c.name, c.parsed_arguments()) for c in final.tool_calls] == [("call_1", "look", {"a": 1})]
+    assert final.reasoning == "hmm" and final.usage.reasoning_tokens == 3

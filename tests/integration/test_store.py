@@ -300,3 +300,33 @@ def test_kill_9_loses_no_committed_request(db: Path) -> None:
     printed = kill_after([sys.executable, str(WRITER), str(db), "16"], 250)
     missing = set(printed) - surviving_ids(db)
     assert not missing, f"{len(missing)} acknowledged requests lost"
+
+
+async def test_a_v3_database_migrates_to_v4_and_keeps_every_request(db: Path) -> None:
+    from autodevai.adapters.migrations import MIGRATIONS
+
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db, isolation_level=None) as raw:  # a database as the previous release left it
+        raw.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for step in MIGRATIONS[:3]:
+            for statement in step:
+                raw.execute(statement)
+        raw.execute("INSERT INTO schema_version VALUES (3)")
+        for i in range(3):
+            raw.execute(
+                "INSERT INTO requests (id, ts, provider, model, preference, status, latency_ms, ttft_ms, "
+                "prompt_tokens, completion_tokens, cost_usd, prompt, answer, attempts, task_class, stream) "
+                "VALUES (?, ?, 'sim', 'm', 'cost', 'ok', 1, NULL, 1, 1, 0.25, 'p', 'a', '[]', NULL, 0)",
+                (f"old{i}", 1_700_000_000.0 + i),
+            )
+    raw.close()
+    store = await SqliteStore.open(db)
+    try:
+        rows = await store.recent_requests(10)
+        assert sorted(r.id for r in rows) == ["old0", "old1", "old2"] and all(r.detail is None for r in rows)
+        detail = {"request": {"tools": ["look"]}, "response": {"tool_calls": [{"id": "c", "function": {}}]}}
+        await store.record_request(rec("new", when=1_800_000_000.0, detail=detail))
+        assert (await store.recent_requests(1))[0].detail == detail
+        assert await store.spent_since(0) == 0.75
+    finally:
+        await store.close()

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from autodevai.engine.capabilities import Need
 from autodevai.engine.catalog import Catalog
-from autodevai.engine.errors import ContextTooLong, InvalidRequest, NoRouteAvailable
+from autodevai.engine.errors import CapabilityMissing, ContextTooLong, InvalidRequest, NoRouteAvailable
 from autodevai.engine.routing import Router
 from autodevai.engine.settings import RoutingSettings
 from autodevai.engine.types import LiveStats, ModelInfo, ModelRef, Preference, RouteDecision
@@ -378,3 +379,93 @@ def test_400_models_match_brute_force() -> None:
         assert f"of {fits:,} model" in d.reasons[0]
         outcomes.add("routed")
     assert outcomes == {"routed", "context", "no route"}
+
+
+# ---- capabilities: only models that can serve what the request uses ----------------------------------------
+
+
+def _capable_catalog() -> Catalog:
+    def m(mid: str, pin: float, q: float, params: tuple[str, ...], inputs: tuple[str, ...] = ("text",)) -> ModelInfo:
+        return ModelInfo(
+            id=mid, provider="sim", price_in=pin * M, price_out=pin * M, context_length=128_000, quality=q,
+            supported_parameters=params, input_modalities=inputs,
+        )  # fmt: skip
+
+    return Catalog(
+        [
+            m("a/cheap-text", 0.1, 0.5, ("max_tokens", "temperature")),
+            m("b/tools", 1, 0.7, ("tools", "tool_choice")),
+            m("c/vision-tools", 2, 0.9, ("tools", "structured_outputs"), ("text", "image")),
+            m("d/vision", 0.5, 0.6, ("max_tokens",), ("text", "image")),
+            ModelInfo(id="e/local", provider="sim", price_in=5 * M, price_out=5 * M, quality=0.4,
+                      context_length=128_000, modalities_known=False),  # states nothing: may do anything
+        ]
+    )  # fmt: skip
+
+
+def _cap_router() -> Router:
+    return Router(_capable_catalog(), RoutingSettings.model_validate({"allow_free": True}))
+
+
+def test_tools_route_only_to_models_that_list_them_and_say_so() -> None:
+    d = _decide(_cap_router(), Preference.COST, needs=Need.TOOLS)
+    assert _ids(d)[0] == "b/tools" and "a/cheap-text" not in _ids(d) and "d/vision" not in _ids(d)
+    assert set(_ids(d)) == {"b/tools", "c/vision-tools", "e/local"}
+    assert "needs tools: 3 of 5 models" in d.reasons
+    assert ("cannot serve what the request uses", 2) in d.excluded
+
+
+def test_two_needs_at_once() -> None:
+    d = _decide(_cap_router(), Preference.QUALITY, needs=Need.TOOLS | Need.IMAGE_IN)
+    assert _ids(d) == ["c/vision-tools", "e/local"]
+    assert "needs image input: 3 of 5 models" in d.reasons
+
+
+def test_a_pinned_model_that_cannot_serve_is_refused_before_any_call() -> None:
+    with pytest.raises(CapabilityMissing) as info:
+        _decide(_cap_router(), Preference.COST, model="a/cheap-text", needs=Need.TOOLS)
+    assert info.value.missing == ("tools",) and info.value.model == "a/cheap-text"
+    assert "models that can: c/vision-tools" in str(info.value)
+    assert isinstance(info.value, InvalidRequest)
+
+
+def test_no_capable_model_at_all_is_a_typed_error() -> None:
+    router = Router(
+        Catalog([ModelInfo(id="a/x", provider="sim", supported_parameters=("max_tokens",), price_in=M)]),
+        RoutingSettings(),
+    )
+    with pytest.raises(CapabilityMissing, match=r"needs tools: 0 of 1 models"):
+        _decide(router, Preference.BALANCED, needs=Need.TOOLS)
+
+
+def test_fallback_chains_skip_models_without_the_capability() -> None:
+    d = _decide(_cap_router(), Preference.COST, model="b/tools", fallbacks=["a/cheap-text", "c/vision-tools"],
+                needs=Need.TOOLS)  # fmt: skip
+    assert _ids(d) == ["b/tools", "c/vision-tools"]
+    assert any("skipped 1 fallback: no tools" in r for r in d.reasons)
+
+
+def test_no_needs_leaves_routing_as_it_was() -> None:
+    assert _ids(_decide(_cap_router(), Preference.COST))[0] == "a/cheap-text"
+
+
+def test_capability_filter_matches_brute_force() -> None:
+    rng = random.Random(12)
+    models = [
+        m.model_copy(update={"supported_parameters": ("tools",) if rng.random() < 0.4 else ("max_tokens",)})
+        for m in _big_catalog(rng)
+    ]
+    router = Router(Catalog(models), RoutingSettings(allow_free=True))
+    live = {m.ref: LiveStats() for m in models}
+    weights = {"price": 0.35, "quality": 0.35, "latency": 0.2, "success": 0.1}
+    tooled = [m for m in models if "tools" in m.supported_parameters]
+    for trial in range(100):
+        pref = (Preference.COST, Preference.QUALITY)[trial % 2]
+        prompt, max_tokens = rng.choice([10, 5000, 150_000]), rng.choice([64, 8000])
+        expected = _brute(tooled, pref, prompt, max_tokens, 4, lambda r: False, None, None, live, weights)
+        try:
+            d = router.decide(preference=pref, prompt_tokens=prompt, max_tokens=max_tokens, now=0.0, needs=Need.TOOLS)
+        except ContextTooLong:
+            assert not expected
+            continue
+        assert list(d.candidates) == expected

@@ -6,13 +6,18 @@ the protocol (an absent vote, a leader to replace) rather than an exception that
 (``CancelledError``) always propagates. ``engine_ask`` builds the production ``Ask`` over the engine's request
 path; ``call_agent`` is the guard every topology uses around any ``Ask`` (per-call timeout, and a crash of a
 custom ``Ask`` turned into an error reply).
+
+Agents may be given tools (OpenAI function tools): their requests then route only to tool-capable models. With a
+``ToolRunner`` the agent loop runs the calls a model makes and sends the results back (at most
+``MAX_TOOL_ROUNDS`` rounds); without one, an answer that only calls tools reads as the calls it made.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -25,6 +30,7 @@ __all__ = [
     "AgentReply",
     "Ask",
     "Execute",
+    "ToolRunner",
     "call_agent",
     "engine_ask",
     "system_prompt",
@@ -32,6 +38,7 @@ __all__ = [
 
 TIMEOUT_ERROR = "timeout"  # AgentReply.error of a call that ran past its timeout
 SWARM_TASK_CLASS = "swarm"
+MAX_TOOL_ROUNDS = 4  # model -> tool results -> model ... at most this many model calls per ask
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,7 @@ class Agent:
     preference: Preference = Preference.BALANCED
     max_tokens: int = 256
     extra_headers: tuple[tuple[str, str], ...] = ()  # passed to the provider (tests/bench use X-Sim-Fault)
+    tools: tuple[Mapping[str, Any], ...] = ()  # OpenAI function tools the agent may call
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,7 @@ class AgentReply:
 
 Ask = Callable[[Agent, str, int], Awaitable[AgentReply]]
 Execute = Callable[[ChatRequest, Preference], Awaitable[EngineResponse]]
+ToolRunner = Callable[[str, str], Awaitable[str]]  # (tool name, arguments JSON) -> the result text for the model
 
 
 def system_prompt(agent: Agent) -> str:
@@ -89,39 +98,57 @@ def _describe(exc: Exception) -> str:
     return f"{error_class(exc)}: {detail}" if detail else error_class(exc)
 
 
-def engine_ask(execute: Execute, timeout_s: float | None = None) -> Ask:
+def _calls_text(response: EngineResponse) -> str:
+    return "; ".join(f"called {c.name}({c.arguments})" for c in response.tool_calls)
+
+
+def engine_ask(execute: Execute, timeout_s: float | None = None, run_tool: ToolRunner | None = None) -> Ask:
     """An ``Ask`` over the engine's request path (``engine.executor.execute``): routing, budgets, breakers,
     metrics and the store all apply. The request has the agent's system prompt and the prompt as user message,
-    the agent's model, max_tokens and extra headers, and task class "swarm". ``timeout_s`` bounds each call;
-    a call past it is cancelled and answers ``error="timeout"``."""
+    the agent's model, max_tokens, extra headers and tools, and task class "swarm". ``timeout_s`` bounds each
+    ask (tool rounds included); past it the call is cancelled and answers ``error="timeout"``. ``run_tool`` runs
+    the tool calls a model makes (see the module docstring)."""
 
     async def ask(agent: Agent, prompt: str, round: int) -> AgentReply:
         started = _loop_time()
-        try:
-            request = ChatRequest.model_validate(
-                {
-                    "messages": [
-                        {"role": "system", "content": system_prompt(agent)},
-                        {"role": "user", "content": prompt},
-                    ],
-                    "model": agent.model,
-                    "max_tokens": agent.max_tokens,
-                    "extra_headers": dict(agent.extra_headers),
-                    "task_class": SWARM_TASK_CLASS,
-                }
-            )
-        except ValidationError as exc:
-            return _failed(agent, round, f"InvalidRequest: {exc.errors()[0]['msg']}", started)
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": system_prompt(agent)},
+            {"role": "user", "content": prompt},
+        ]
+        cost = 0.0
         try:
             async with asyncio.timeout(timeout_s):
-                response = await execute(request, agent.preference)
+                for _ in range(MAX_TOOL_ROUNDS):
+                    request = ChatRequest.model_validate(
+                        {
+                            "messages": messages,
+                            "model": agent.model,
+                            "max_tokens": agent.max_tokens,
+                            "extra_headers": dict(agent.extra_headers),
+                            "task_class": SWARM_TASK_CLASS,
+                            "tools": list(agent.tools) or None,
+                        }
+                    )
+                    response = await execute(request, agent.preference)
+                    cost += response.cost_usd
+                    if not response.tool_calls or run_tool is None:
+                        break
+                    messages.append(
+                        {"role": "assistant", "content": response.content or None,
+                         "tool_calls": [c.as_json() for c in response.tool_calls]}
+                    )  # fmt: skip
+                    for call in response.tool_calls:
+                        result = await run_tool(call.name, call.arguments)
+                        messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
+        except ValidationError as exc:
+            return _failed(agent, round, f"InvalidRequest: {exc.errors()[0]['msg']}", started)
         except TimeoutError:
             return _failed(agent, round, TIMEOUT_ERROR, started)
         except EngineError as exc:
             return _failed(agent, round, _describe(exc), started)
-        return AgentReply(
-            agent.name, round, response.content, response.model, response.cost_usd, response.latency_ms, None
-        )
+        content = response.content or _calls_text(response)
+        latency = (_loop_time() - started) * 1000.0
+        return AgentReply(agent.name, round, content, response.model, cost, latency, None)
 
     return ask
 

@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from autodevai.engine.swarm.agents import Agent, AgentReply, Ask, call_agent
 from autodevai.engine.swarm.bus import BusMessage, MessageBus
@@ -84,6 +84,7 @@ class SwarmSpec:
     consensus: ConsensusRule = "majority"
     faulty: int = 0  # f for quorum
     agent_timeout_s: float = 60.0
+    tools: tuple[Mapping[str, Any], ...] = ()  # OpenAI function tools for the default team's agents
 
     def __post_init__(self) -> None:
         if not self.task.strip():
@@ -153,11 +154,12 @@ def choose_topology(task: str, history: Mapping[str, float] | None) -> tuple[str
     return choice, f"{why}; history agrees ({choice} {base:.0%}, best other {best} {rates[best]:.0%})"
 
 
-def default_team(topology: str, n: int) -> tuple[Agent, ...]:
-    """The team a spec without agents gets: ``n`` workers/peers/stages/spokes, plus a coordinator or hub."""
+def default_team(topology: str, n: int, tools: tuple[Mapping[str, Any], ...] = ()) -> tuple[Agent, ...]:
+    """The team a spec without agents gets: ``n`` workers/peers/stages/spokes (with ``tools``), plus a
+    coordinator or hub (who writes, and calls no tools)."""
 
     def member(prefix: str, i: int) -> Agent:
-        return Agent(f"{prefix}-{i + 1}", _ROLES[i % len(_ROLES)])
+        return Agent(f"{prefix}-{i + 1}", _ROLES[i % len(_ROLES)], tools=tools)
 
     if topology == "hierarchical":
         head = Agent("coordinator", "the coordinator who splits the task and merges the results")
@@ -444,7 +446,7 @@ async def run_swarm(
         topology, reason = choose_topology(spec.task, history(swarm_task_class(spec.task)) if history else None)
     else:
         reason = f"{topology} as requested"
-    agents = spec.agents or default_team(topology, spec.n_agents)
+    agents = spec.agents or default_team(topology, spec.n_agents, spec.tools)
     _check(spec, topology, agents)
     run = _Run(spec, ask, bus, first)
     bus.post("task", "swarm", spec.task, round=0)
