@@ -42,6 +42,8 @@ __all__ = [
     "message_text",
     "p_correct",
     "prompt_tokens",
+    "split_pieces",
+    "truncate",
 ]
 
 CHARS_PER_TOKEN = 4
@@ -122,6 +124,7 @@ class Answer:
     completion_tokens: int
     finish_reason: str  # "stop" or "length"
     correct: bool | None  # None when the prompt was not a checkable task
+    value: str | None = None  # the bare answer of a checkable task ("391", "Paris"), right or wrong
 
 
 def message_text(message: Any) -> str:
@@ -134,6 +137,11 @@ def message_text(message: Any) -> str:
     if isinstance(content, list):
         return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
     return ""
+
+
+def split_pieces(text: str) -> tuple[str, ...]:
+    """``text`` as the word-sized pieces a stream sends (each word with the spaces after it)."""
+    return tuple(_WORD_RE.findall(text)) or (text,)
 
 
 def estimate_tokens(text: str) -> int:
@@ -260,25 +268,26 @@ def _wrong_number(right: Number, rng: random.Random) -> Number:
     return right + delta
 
 
-def _checkable(text: str, rng: random.Random, draw: float, accuracy: float) -> tuple[str, bool] | None:
-    """The reply to a checkable task in ``text`` and whether it is right (``draw < p_correct``), or None."""
+def _checkable(text: str, rng: random.Random, draw: float, accuracy: float) -> tuple[str, bool, str | None] | None:
+    """The reply to a checkable task in ``text``, whether it is right (``draw < p_correct``) and the bare answer,
+    or None."""
     match = _EXPR_RE.search(text)
     if match:
         expr = match.group(0)
         correct = draw < p_correct(accuracy, _expression_difficulty(expr))
         result = _evaluate(expr)
         if result is None:
-            return "Division by zero is undefined.", correct
+            return "Division by zero is undefined.", correct, None
         shown, right = result
         value = right if correct else _wrong_number(right, rng)
-        return f"{shown} = {_fmt(value)}.", correct
+        return f"{shown} = {_fmt(value)}.", correct, _fmt(value)
     country = _capital(text)
     if country is not None:
         correct = draw < p_correct(accuracy, CAPITAL_DIFFICULTY)
         city = CAPITALS[country]
         if not correct:
             city = rng.choice([c for c in CAPITALS.values() if c != city])
-        return f"The capital of {country.title()} is {city}.", correct
+        return f"The capital of {country.title()} is {city}.", correct, city
     return None
 
 
@@ -295,7 +304,8 @@ def _prose(text: str, rng: random.Random, target_tokens: int) -> str:
     return " ".join(parts)
 
 
-def _truncate(text: str, max_tokens: int) -> tuple[str, bool]:
+def truncate(text: str, max_tokens: int) -> tuple[str, bool]:
+    """``text`` cut to about ``max_tokens`` tokens (at a space when one is near), and whether it was cut."""
     if estimate_tokens(text) <= max_tokens:
         return text, False
     limit = max_tokens * CHARS_PER_TOKEN
@@ -324,15 +334,16 @@ def _answer(seed: int, model: str, convo: str, last_user: str, max_tokens: int |
     draw = int.from_bytes(digest[:8], "big") / 2**64
     rng = random.Random(int.from_bytes(digest[8:], "big"))
     task = _checkable(last_user, rng, draw, accuracy)
-    text, checked = task if task is not None else (None, None)
+    text, checked, value = task if task is not None else (None, None, None)
     if text is None:
         target = rng.randint(DEFAULT_REPLY_TOKENS // 2, DEFAULT_REPLY_TOKENS)
         text = _prose(last_user, rng, target)
-    text, cut = _truncate(text, max_tokens if max_tokens and max_tokens > 0 else DEFAULT_REPLY_TOKENS * 4)
+    text, cut = truncate(text, max_tokens if max_tokens and max_tokens > 0 else DEFAULT_REPLY_TOKENS * 4)
     return Answer(
         text=text,
-        pieces=tuple(_WORD_RE.findall(text)) or (text,),
+        pieces=split_pieces(text),
         completion_tokens=max(1, estimate_tokens(text)),
         finish_reason="length" if cut else "stop",
         correct=checked,
+        value=value,
     )

@@ -5,6 +5,18 @@ Owns: turning ``catalog_data`` rows into the JSON objects ``GET /models`` serves
 strings, like OpenRouter), the ``:free`` variants, and a deterministic generated tail of plausible models
 (each marked "(simulated)" in its description) so the catalog has 400 models from 60+ vendors. Everything is
 built once, lazily, from a fixed seed: the same catalog on every run and every machine.
+
+What a model accepts follows OpenRouter's catalog (``supported_parameters``, ``architecture``), from the row's
+flags plus these rules (``derived_flags``, ``_parameters``), checked against the real listings in
+``shared/data/openrouter/``:
+
+- ``structured_outputs`` (json_schema): OpenAI's gpt-4o family and newer (gpt-4o*, chatgpt-4o-latest, gpt-4.1*,
+  gpt-4.5), the o-series except o1-mini, every Gemini, Claude 3.5 and newer, generated tool models >= 70B;
+- file input: those OpenAI models that read images, Claude 3.5 and newer, every Gemini; audio input: Gemini 2.x
+  (not the image-output models);
+- ``logprobs``/``top_logprobs``: OpenAI's non-reasoning models; ``top_k``, ``repetition_penalty``, ``min_p``:
+  every vendor but OpenAI and Anthropic; OpenAI's o-series takes no sampling parameters;
+- ``tools`` with ``tool_choice``; ``reasoning`` with ``include_reasoning``.
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ import copy
 import fnmatch
 import math
 import random
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -46,6 +59,10 @@ _HOSTS = ("Together", "DeepInfra", "Fireworks", "Novita", "Lambda", "Nebius", "P
 _BASE_PARAMS = ("max_tokens", "temperature", "top_p", "stop", "frequency_penalty", "presence_penalty", "seed",
                 "response_format")  # fmt: skip
 _IMAGE_TOKENS = 1445  # an image costs about this many prompt tokens (OpenAI's price for a 1024px tile)
+_STRUCTURED_SIZE = 70  # generated tool models this big (B parameters) or bigger take json_schema output
+_OPENAI_STRUCTURED = re.compile(r"openai/(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|o(?!1-mini)[1-9])")
+_CLAUDE_35_UP = re.compile(r"anthropic/claude-(3\.[5-9]|(sonnet|opus|haiku)-[4-9])")
+_GEMINI_AUDIO = re.compile(r"google/gemini-2\.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +88,9 @@ class SimModel:
     free: bool
     profile: Profile
     entry: dict[str, Any]
+    params: frozenset[str]  # ``supported_parameters``
+    inputs: frozenset[str]  # ``architecture.input_modalities``
+    outputs: frozenset[str]  # ``architecture.output_modalities``
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         """USD for one call with these token counts."""
@@ -105,15 +125,47 @@ def _tokenizer(model_id: str) -> str:
     }.get(vendor, "Other")
 
 
-def _entry(row: Row, description: str) -> dict[str, Any]:
-    vision = "v" in row.flags
-    params = list(_BASE_PARAMS)
-    if row.id.startswith("openai/o"):  # OpenAI's reasoning models take no sampling parameters
-        params = ["max_tokens", "seed", "response_format"]
+def derived_flags(model_id: str, flags: str) -> str:
+    """``flags`` plus what the module docstring's rules give a well-known model: ``s``, ``f``, ``a``."""
+    openai_structured = _OPENAI_STRUCTURED.match(model_id) is not None
+    claude = _CLAUDE_35_UP.match(model_id) is not None
+    gemini = model_id.startswith("google/gemini-") and "i" not in flags  # image-output models read images only
+    extra = ""
+    if openai_structured or claude or gemini:
+        extra += "s"
+    if claude or gemini or (openai_structured and "v" in flags):
+        extra += "f"
+    if gemini and _GEMINI_AUDIO.match(model_id):
+        extra += "a"
+    return flags + "".join(f for f in extra if f not in flags)
+
+
+def _parameters(row: Row) -> list[str]:
+    vendor = row.id.split("/")[0]
+    openai_reasoning = row.id.startswith("openai/o")
+    # OpenAI's reasoning models take no sampling parameters
+    params = ["max_tokens", "seed", "response_format"] if openai_reasoning else list(_BASE_PARAMS)
     if "t" in row.flags:
         params += ["tools", "tool_choice"]
     if "r" in row.flags:
         params += ["reasoning", "include_reasoning"]
+    if "s" in row.flags:
+        params.append("structured_outputs")
+    if vendor == "openai" and not openai_reasoning:
+        params += ["logprobs", "top_logprobs"]
+    if vendor not in ("openai", "anthropic"):
+        params += ["top_k", "repetition_penalty", "min_p"]
+    return params
+
+
+def _modalities(row: Row) -> tuple[list[str], list[str]]:
+    inputs = ["text"] + [name for flag, name in (("v", "image"), ("f", "file"), ("a", "audio")) if flag in row.flags]
+    return inputs, (["image", "text"] if "i" in row.flags else ["text"])
+
+
+def _entry(row: Row, description: str) -> dict[str, Any]:
+    vision = "v" in row.flags
+    inputs, outputs = _modalities(row)
     image = _per_token(row.price_in * _IMAGE_TOKENS) if vision else "0"
     return {
         "id": row.id,
@@ -124,9 +176,9 @@ def _entry(row: Row, description: str) -> dict[str, Any]:
         "description": description,
         "context_length": row.context,
         "architecture": {
-            "modality": "text+image->text" if vision else "text->text",
-            "input_modalities": ["text", "image"] if vision else ["text"],
-            "output_modalities": ["text"],
+            "modality": "+".join(inputs) + "->" + "+".join(sorted(outputs, reverse=True)),
+            "input_modalities": inputs,
+            "output_modalities": outputs,
             "tokenizer": _tokenizer(row.id),
             "instruct_type": None,
         },
@@ -144,11 +196,13 @@ def _entry(row: Row, description: str) -> dict[str, Any]:
             "is_moderated": row.id.split("/")[0] in ("openai", "anthropic"),
         },
         "per_request_limits": None,
-        "supported_parameters": params,
+        "supported_parameters": _parameters(row),
     }
 
 
 def _model(row: Row, description: str, provider_name: str) -> SimModel:
+    entry = _entry(row, description)
+    arch = entry["architecture"]
     return SimModel(
         id=row.id,
         provider_name=provider_name,
@@ -159,18 +213,22 @@ def _model(row: Row, description: str, provider_name: str) -> SimModel:
         max_output=row.max_out,
         free=row.id.endswith(":free"),
         profile=Profile(row.ttft, row.tps, row.acc),
-        entry=_entry(row, description),
+        entry=entry,
+        params=frozenset(entry["supported_parameters"]),
+        inputs=frozenset(arch["input_modalities"]),
+        outputs=frozenset(arch["output_modalities"]),
     )
 
 
 def _known() -> list[SimModel]:
     out = []
-    for row in KNOWN:
+    rows = [r._replace(flags=derived_flags(r.id, r.flags)) for r in KNOWN]
+    for row in rows:
         vendor = row.id.split("/")[0]
         host = VENDOR_NAMES.get(vendor, vendor.title())
         desc = f"{row.name}. Context window {row.context:,} tokens; public OpenRouter prices."
         out.append(_model(row, desc, host))
-    by_id = {row.id: row for row in KNOWN}
+    by_id = {row.id: row for row in rows}
     for base in FREE_VARIANTS:
         row = by_id[base]
         free = row._replace(
@@ -207,6 +265,7 @@ def _generated(count: int, taken: set[str]) -> list[SimModel]:
         vendor_title = vendor.replace("-", " ").title()
         name = f"{vendor_title}: {family.title()} {version} {size}B {kind.title()}"
         flags = ("v" if kind == "vision" else "") + ("r" if thinking else "") + ("t" if size >= 24 else "")
+        flags += "s" if size >= _STRUCTURED_SIZE and "t" in flags else ""
         row = Row(
             model_id, name, price_in, price_out, context, min(max_out, context) if max_out else None,
             rng.randint(1_690_000_000, 1_750_000_000), round(ttft, 3), round(tps, 1),

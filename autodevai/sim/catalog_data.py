@@ -4,8 +4,10 @@ and accuracy assumptions.
 Prices are USD per million tokens as OpenRouter listed them (best public knowledge; the catalog converts them
 to USD per token strings). ``ttft`` (seconds to first token), ``tps`` (output tokens per second) and ``acc``
 (the probability of answering a checkable task right) are the simulator's own assumptions, ordered like public
-benchmarks: bigger and reasoning models answer better, small ones are fast and cheap. Flags: ``v`` vision
-input, ``t`` tools, ``r`` reasoning.
+benchmarks: bigger and reasoning models answer better, small ones are fast and cheap. Flags: ``v`` image
+input, ``t`` tools, ``r`` reasoning, ``s`` structured outputs (json_schema), ``f`` file input, ``a`` audio input,
+``i`` image output. Rows here carry ``v``/``t``/``r`` (and ``s``/``i`` where no rule covers them); the catalog
+derives ``s``, ``f`` and ``a`` for well-known families by rule (``catalog.derived_flags``).
 """
 
 # ruff: noqa: E501  -- one model per line reads better than wrapped rows in this table
@@ -71,6 +73,8 @@ KNOWN: tuple[Row, ...] = (
     Row("google/gemini-1.5-flash-8b", "Google: Gemini 1.5 Flash 8B", 0.0375, 0.15, 1000000, 8192, 1727913600, 0.3, 220, 0.75, "vt"),
     Row("google/gemini-2.5-pro", "Google: Gemini 2.5 Pro", 1.25, 10, 1048576, 65536, 1750169544, 3.0, 90, 0.98, "vrt"),
     Row("google/gemini-2.5-flash", "Google: Gemini 2.5 Flash", 0.3, 2.5, 1048576, 65535, 1750172488, 0.6, 180, 0.94, "vrt"),
+    Row("google/gemini-2.5-flash-image-preview", "Google: Gemini 2.5 Flash Image Preview (Nano Banana)", 0.3, 2.5, 32768, 8192, 1756166400, 0.8, 120, 0.9, "vsi"),
+    Row("google/gemini-2.5-flash-image", "Google: Nano Banana (Gemini 2.5 Flash Image)", 0.3, 2.5, 32768, 8192, 1759870431, 0.8, 120, 0.9, "vsi"),
     Row("google/gemma-2-9b-it", "Google: Gemma 2 9B", 0.03, 0.06, 8192, 8192, 1719532800, 0.3, 150, 0.62),
     Row("google/gemma-2-27b-it", "Google: Gemma 2 27B", 0.27, 0.27, 8192, 2048, 1720828800, 0.4, 80, 0.7),
     Row("google/gemma-3-27b-it", "Google: Gemma 3 27B", 0.1, 0.2, 131072, 16384, 1741756359, 0.4, 70, 0.78, "v"),

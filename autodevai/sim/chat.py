@@ -1,11 +1,13 @@
 """``POST /chat/completions`` for the simulator: checks, fallback over ``models``, faults, answers, streaming.
 
 The order follows OpenRouter: auth (401), request shape and model ids (400, "... is not a valid model ID"),
-context window (400), ``:free`` limit (429, 20/min per key), credits (402, ``metadata.limit_source``), then
-the model runs, or a fault shapes what the client sees. A 5xx fault rule on a model of a ``models`` list makes
-the next model answer, and the response's ``model`` names it (OpenRouter's fallback behavior). Streams are SSE
-over chunked encoding: a ``: OPENROUTER PROCESSING`` comment first (and while waiting), ``data: {json}``
-deltas, a last chunk with ``usage`` and ``finish_reason``, then ``data: [DONE]``.
+optional fields (400, ``options``), context window (400), what the models can serve (404 "No endpoints found
+that support ...", ``capabilities``: the first model of a ``models`` list that can serve it answers), ``:free``
+limit (429, 20/min per key), credits (402, ``metadata.limit_source``), then the model runs (``reply`` shapes
+tools, JSON, reasoning, logprobs, media), or a fault shapes what the client sees. A 5xx fault rule on a model of
+a ``models`` list makes the next model answer, and the response's ``model`` names it (OpenRouter's fallback
+behavior). Streams are SSE over chunked encoding: a ``: OPENROUTER PROCESSING`` comment first (and while
+waiting), ``data: {json}`` deltas, a last chunk with ``usage`` and ``finish_reason``, then ``data: [DONE]``.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from autodevai.httpserver import ClientGone, Request, Responder
-from autodevai.sim.answers import Answer, answer, estimate_tokens, prompt_tokens
+from autodevai.sim.answers import answer, prompt_tokens, split_pieces
+from autodevai.sim.capabilities import refusal, serves
 from autodevai.sim.catalog import SimModel
 from autodevai.sim.faults import FaultKind, FaultRule, parse_fault_spec
+from autodevai.sim.options import ChatOptions, has_options, parse_options
+from autodevai.sim.reply import Reply, compose, plain
 from autodevai.sim.state import Generation, SimState, ceil_seconds, dump, error_json, retry_after_value
 
 __all__ = ["handle_chat"]
@@ -47,6 +52,9 @@ class _Call:
     candidates: list[str]
     max_tokens: int | None
     stream: bool
+    prompt_tokens: int
+    options: ChatOptions | None  # None: a plain text request (the fast path)
+    skipped: bool = False  # the first model could not serve the request; a later one of ``models`` answers
 
 
 def _parse(state: SimState, req: Request, key: str) -> _Call | str:
@@ -74,8 +82,11 @@ def _parse(state: SimState, req: Request, key: str) -> _Call | str:
     max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
     if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
         return "'max_tokens' must be a positive integer"
+    options = parse_options(body, messages) if has_options(body, messages) else None
+    if isinstance(options, str):
+        return options
     first = state.models[valid[0]]
-    asked = prompt_tokens(messages)
+    asked = prompt_tokens(messages) + (options.extra_prompt_tokens if options is not None else 0)
     if asked + (max_tokens or 0) > first.context_length:
         return (
             f"This endpoint's maximum context length is {first.context_length} tokens. "
@@ -84,7 +95,7 @@ def _parse(state: SimState, req: Request, key: str) -> _Call | str:
             "Please reduce the length of either one, "
             'or use the "middle-out" transform to compress your prompt.'
         )
-    return _Call(key, messages, valid, max_tokens, body.get("stream") is True)
+    return _Call(key, messages, valid, max_tokens, body.get("stream") is True, asked, options)
 
 
 async def handle_chat(state: SimState, req: Request, resp: Responder) -> None:
@@ -107,6 +118,16 @@ async def handle_chat(state: SimState, req: Request, resp: Responder) -> None:
         stats.outcome("bad_request")
         await resp.send(400, error_json(400, call))
         return
+    if call.options is not None and call.options.needs:
+        needs = call.options.needs
+        capable = [mid for mid in call.candidates if serves(state.models[mid], needs)]
+        if not capable:
+            stats.outcome("unsupported")
+            message = refusal(state.models[call.candidates[0]], needs, call.options.modalities)
+            await resp.send(404, error_json(404, message or "No endpoints found for this request"))
+            return
+        call.skipped = capable[0] != call.candidates[0]
+        call.candidates = capable
     first = state.models[call.candidates[0]]
     if first.free and (wait := state.free_wait(key)) > 0:
         stats.outcome("rate_limited")
@@ -128,8 +149,9 @@ async def handle_chat(state: SimState, req: Request, resp: Responder) -> None:
 
 def _choose(state: SimState, call: _Call, header_fault: FaultRule | None) -> tuple[SimModel, FaultRule | None]:
     """The model that answers and the fault that shapes its answer, falling back past 5xx fault rules."""
-    if header_fault is not None:  # applies to this request only: no counting, no fallback
+    if header_fault is not None:  # applies to this request only: no fault counting, no fallback past it
         first = call.candidates[0]
+        state.stats.fallbacks += call.skipped  # a model that could not serve the request was passed over
         return state.models[first], header_fault if header_fault.matches(first) else None
     for i, mid in enumerate(call.candidates):
         fault = state.faults.pick(mid)
@@ -137,7 +159,7 @@ def _choose(state: SimState, call: _Call, header_fault: FaultRule | None) -> tup
         if retry_next and i + 1 < len(call.candidates):
             state.stats.model(mid)
             continue
-        if i:
+        if i or call.skipped:
             state.stats.fallbacks += 1
         return state.models[mid], fault
     raise AssertionError("unreachable: the loop returns on the last candidate")
@@ -195,20 +217,29 @@ async def _respond(state: SimState, call: _Call, model: SimModel, fault: FaultRu
     max_tokens = call.max_tokens
     if model.max_output is not None:
         max_tokens = min(max_tokens or model.max_output, model.max_output)
-    ans = answer(state.config.seed, model.id, call.messages, max_tokens, model.profile.accuracy)
+    options = call.options
+    seed = state.config.seed
+    if options is not None and options.seed is not None:  # a request's seed picks another deterministic answer
+        seed = seed * 1_000_003 + options.seed + 1
+    ans = answer(seed, model.id, call.messages, max_tokens, model.profile.accuracy)
+    if options is None and "reasoning" not in model.params:
+        reply = plain(ans)
+    else:
+        reply = compose(ans, options, model, call.messages, seed, max_tokens)
     created = int(time.time())
     gen = Generation(
         id=state.new_generation_id(created), model=model.id, provider=model.provider_name, created=created,
-        prompt_tokens=prompt_tokens(call.messages), completion_tokens=ans.completion_tokens, cost=0.0,
-        latency_s=0.0, finish_reason=ans.finish_reason, streamed=call.stream,
+        prompt_tokens=call.prompt_tokens, completion_tokens=reply.completion_tokens, cost=0.0,
+        latency_s=0.0, finish_reason=reply.finish_reason, streamed=call.stream,
+        reasoning_tokens=reply.reasoning_tokens,
     )  # fmt: skip
     gen.cost = round(model.cost(gen.prompt_tokens, gen.completion_tokens), 12)
     outcome = kind.value if kind is not None else "ok"
     try:
         if call.stream:
-            await _stream(state, call, model, fault, ans, gen, resp, t0)
+            await _stream(state, call, model, fault, reply, gen, resp, t0)
         else:
-            await _whole(state, call, model, fault, ans, gen, resp, t0)
+            await _whole(state, call, model, fault, reply, gen, resp, t0)
     except ClientGone:
         stats.outcome("client_gone")
         raise
@@ -223,7 +254,7 @@ def _usage(gen: Generation) -> dict[str, Any]:
         "cost": gen.cost,
         "is_byok": False,
         "prompt_tokens_details": {"cached_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": gen.reasoning_tokens},
     }
 
 
@@ -240,21 +271,23 @@ def _envelope(gen: Generation, obj: str) -> dict[str, Any]:
 
 
 async def _whole(
-    state: SimState, call: _Call, model: SimModel, fault: FaultRule | None, ans: Answer, gen: Generation,
+    state: SimState, call: _Call, model: SimModel, fault: FaultRule | None, reply: Reply, gen: Generation,
     resp: Responder, t0: float,
 ) -> None:  # fmt: skip
     scale = state.config.latency_scale
     if scale > 0:
-        await asyncio.sleep(scale * (model.profile.ttft_s + ans.completion_tokens / model.profile.tokens_per_s))
+        await asyncio.sleep(scale * (model.profile.ttft_s + reply.completion_tokens / model.profile.tokens_per_s))
     kind = fault.kind if fault is not None else None
     headers = [("x-generation-id", gen.id)]
     body = _envelope(gen, "chat.completion")
-    message = {"role": "assistant", "content": ans.text, "refusal": None, "reasoning": None}
-    choice = {"logprobs": None, "finish_reason": ans.finish_reason, "native_finish_reason": ans.finish_reason,
-              "index": 0, "message": message}  # fmt: skip
+    message = reply.message()
+    choice = {"logprobs": reply.logprobs_json(), "finish_reason": reply.finish_reason,
+              "native_finish_reason": reply.finish_reason, "index": 0, "message": message}  # fmt: skip
     if kind is FaultKind.STREAM_ERROR:  # an error after the model began: 200 with an error in the body
-        cut = "".join(ans.pieces[: fault.chunks if fault else 0])
-        message["content"] = cut
+        kept = fault.chunks if fault else 0
+        message["content"] = "".join(reply.pieces[:kept])
+        message.pop("tool_calls", None)
+        choice["logprobs"] = reply.logprobs_json(kept)
         choice["finish_reason"] = choice["native_finish_reason"] = "error"
         body["error"] = {"code": fault.http_status if fault and fault.status else 502,
                          "message": "Upstream provider failed mid-generation (simulated)"}  # fmt: skip
@@ -282,7 +315,7 @@ async def _wait(resp: Responder, seconds: float, keepalive_s: float) -> None:
 
 
 async def _stream(
-    state: SimState, call: _Call, model: SimModel, fault: FaultRule | None, ans: Answer, gen: Generation,
+    state: SimState, call: _Call, model: SimModel, fault: FaultRule | None, reply: Reply, gen: Generation,
     resp: Responder, t0: float,
 ) -> None:  # fmt: skip
     scale = state.config.latency_scale
@@ -293,7 +326,10 @@ async def _stream(
         await _wait(resp, scale * model.profile.ttft_s, state.config.keepalive_s)
     env = _envelope(gen, "chat.completion.chunk")
     head = dump(env)[:-1] + b',"choices":[{"index":0,"delta":{"role":"assistant","content":'
-    chunks = [b"data: " + head + json.dumps(p).encode() + _CHUNK_TAIL for p in ans.pieces]
+    special = reply.content is None or reply.logprobs or reply.reasoning or reply.images
+    chunks = _chunks(env, reply) if special else []
+    if not reply.logprobs:  # plain content pieces: one template, no JSON encoding of the envelope per piece
+        chunks += [b"data: " + head + json.dumps(p).encode() + _CHUNK_TAIL for p in reply.pieces]
     if kind is FaultKind.MALFORMED:
         await resp.send_chunks([b"data: " + head + b'"unterminated\n\n', DONE])
         await resp.end_stream()
@@ -308,14 +344,14 @@ async def _stream(
                             "native_finish_reason": "error", "logprobs": None}]  # fmt: skip
     else:
         last["choices"] = [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                            "finish_reason": ans.finish_reason, "native_finish_reason": ans.finish_reason,
+                            "finish_reason": reply.finish_reason, "native_finish_reason": reply.finish_reason,
                             "logprobs": None}]  # fmt: skip
         last["usage"] = _usage(gen)
     tail = [b"data: " + dump(last) + b"\n\n", DONE]
-    if scale > 0:
-        tps = model.profile.tokens_per_s
-        for piece, chunk in zip(ans.pieces, chunks, strict=False):
-            await asyncio.sleep(scale * estimate_tokens(piece) / tps)
+    if scale > 0:  # the generation time of the whole reply, spread evenly over its events
+        step = scale * gen.completion_tokens / model.profile.tokens_per_s / max(1, len(chunks))
+        for chunk in chunks:
+            await asyncio.sleep(step)
             await resp.send_chunks([chunk])
         chunks = []
     if kind is None or kind is FaultKind.SLOW_FIRST_BYTE:
@@ -326,3 +362,22 @@ async def _stream(
         return
     await resp.send_chunks([*chunks, *tail])
     await resp.end_stream()
+
+
+def _chunks(env: dict[str, Any], reply: Reply) -> list[bytes]:
+    """The stream events of everything but plain content pieces: reasoning, images, tool calls, and content
+    pieces carrying their logprobs. Reasoning pieces, the many ones, go through a byte template."""
+    out = []
+    head = b"data: " + dump(env)[:-1] + b',"choices":[{"index":0,"delta":{"role":"assistant","content":"",'
+    for piece in split_pieces(reply.reasoning) if reply.reasoning else ():
+        text = json.dumps(piece).encode()
+        detail = b'"reasoning_details":[{"type":"reasoning.text","text":' + text + b',"format":"unknown","index":0}]'
+        out.append(head + b'"reasoning":' + text + b"," + detail + _CHUNK_TAIL)
+    deltas: list[tuple[dict[str, Any], dict[str, Any] | None]] = [(d, None) for d in reply.head_deltas()]
+    if reply.logprobs:
+        for piece, entry in zip(reply.pieces, reply.logprobs, strict=True):
+            deltas.append(({"role": "assistant", "content": piece}, {"content": [entry], "refusal": None}))
+    for delta, logprobs in deltas:
+        choice = {"index": 0, "delta": delta, "finish_reason": None, "native_finish_reason": None, "logprobs": logprobs}
+        out.append(b"data: " + dump({**env, "choices": [choice]}) + b"\n\n")
+    return out

@@ -49,7 +49,8 @@ class SimStats:
     ``by_model`` counts chat attempts per model (a request that fell back from a faulted model counts for
     both).
     ``by_route`` counts every HTTP request per route ("/chat/completions", "/models", ...).
-    Outcomes: "ok", "bad_request", "unauthorized", "payment_required", "rate_limited" (the ``:free`` limit),
+    Outcomes: "ok", "bad_request", "unsupported" (404: no model of the request can serve it), "unauthorized",
+    "payment_required", "rate_limited" (the ``:free`` limit),
     "client_gone", or the fault kind that shaped the answer ("http_error", "rate_limit", "timeout", "reset",
     "malformed", "cut_stream", "stream_error", "slow_first_byte").
     """
@@ -95,6 +96,7 @@ class Generation:
     latency_s: float
     finish_reason: str
     streamed: bool
+    reasoning_tokens: int = 0
 
     def as_json(self) -> bytes:
         created = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.created)) + "Z"
@@ -116,7 +118,7 @@ class Generation:
             "tokens_completion": self.completion_tokens,
             "native_tokens_prompt": self.prompt_tokens,
             "native_tokens_completion": self.completion_tokens,
-            "native_tokens_reasoning": 0,
+            "native_tokens_reasoning": self.reasoning_tokens,
         }
         return dump({"data": data})
 

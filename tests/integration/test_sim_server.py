@@ -88,7 +88,7 @@ async def test_models_route_has_openrouter_shape_and_real_prices(make_sim: MakeS
     for m in data:
         assert set(m["pricing"]) >= {"prompt", "completion", "request", "image"}
         assert all(isinstance(v, str) and float(v) >= 0 for v in m["pricing"].values())
-        assert m["architecture"]["output_modalities"] == ["text"] and m["architecture"]["tokenizer"]
+        assert "text" in m["architecture"]["output_modalities"] and m["architecture"]["tokenizer"]
         assert m["top_provider"]["context_length"] == m["context_length"] > 0
         assert isinstance(m["supported_parameters"], list) and m["name"] and m["created"] > 0
     assert sum("(simulated)" in m["description"] for m in data) >= 100
