@@ -2,18 +2,19 @@
 routing, budgets, breakers, metrics and history by pointing its base URL at ``Gateway.base_url``.
 
 Modules: ``server`` (``Gateway``: lifecycle, bind address), ``app`` (auth, routes, chat and models handlers),
-``wire`` (OpenAI request/response JSON), ``errors`` (engine errors as OpenAI errors), ``token`` (the bearer
-token: env var, keyring). The HTTP/1.1 layer is the shared ``autodevai.httpserver``. The engine never imports
-this package.
+``request`` (an OpenAI chat body as an engine ``ChatRequest``: every field honored or passed through verbatim),
+``response`` (``chat.completion``, chunks and model lists from engine values), ``errors`` (engine errors and bad
+bodies as OpenAI errors), ``token`` (the bearer token: env var, keyring). The HTTP/1.1 layer is the shared
+``autodevai.httpserver``. The engine never imports this package.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from autodevai.gateway.request import VIRTUAL_MODELS
 from autodevai.gateway.server import Gateway
 from autodevai.gateway.token import get_or_create_token
-from autodevai.gateway.wire import VIRTUAL_MODELS
 
 if TYPE_CHECKING:
     from autodevai.compose import App

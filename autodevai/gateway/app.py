@@ -6,34 +6,34 @@ Routes (also served without the ``/v1`` prefix, for clients configured with a ba
   ``GET  /v1/models``            the virtual routing models, then the catalog
   ``GET  /v1/models/{id}``       one model
 
-Every request needs ``Authorization: Bearer <token>``, compared in constant time. A stream's response head is
-sent with its first text delta, so everything that fails before (budget, routing, every fallback) still gets
-a proper HTTP status; a failure after that arrives as a last chunk carrying an ``error`` object, then
-``[DONE]``. A client that disconnects cancels its engine request (the engine records it as ``Cancelled``).
+Every request needs ``Authorization: Bearer <token>``, compared in constant time. A stream's response head and
+its first chunk (the role) go out when the engine's marker says which model starts answering, so everything that
+fails before (a bad body, a missing capability, budget, routing, every fallback) still gets a proper HTTP
+status; a failure after that arrives as a last chunk carrying an ``error`` object and OpenRouter's
+``finish_reason: "error"`` (outside OpenAI's enum, deliberately: a client that ignores the ``error`` object must
+not read the answer as complete), then ``[DONE]``. A client that disconnects cancels its engine request (the
+engine records it as ``Cancelled``).
 
 Plain answers carry ``x-autodevai-request-id`` (also as ``x-request-id``), ``x-autodevai-cost-usd`` and
 ``x-autodevai-provider``. A stream's head goes out before the engine knows them, so its last chunks carry them
-instead, as ``"autodevai": {"request_id", "provider", "cost_usd"}``; its delta chunks name the requested model
-(a fallback can only happen before the first delta, and the engine names the model at the end), the last
-chunks the model that answered.
+instead, as ``"autodevai": {"request_id", "provider", "cost_usd"}``. Every chunk names the routed model: delta
+chunks the model the marker named, the last chunks the model the engine's response names.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import os
 import time
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
 from autodevai.engine.errors import EngineError
 from autodevai.engine.types import ChatRequest, EngineResponse
-from autodevai.gateway import wire
-from autodevai.gateway.errors import ApiError, from_engine_error, from_validation_error, invalid_json
+from autodevai.gateway import response
+from autodevai.gateway.errors import ApiError, from_engine_error
+from autodevai.gateway.request import VIRTUAL_MODELS, ParsedChat, parse_chat
 from autodevai.httpserver import Request, Responder
 
 if TYPE_CHECKING:
@@ -103,19 +103,19 @@ class GatewayApp:
         catalog = self._engine.parts.catalog
         cached = self._models_cache
         if cached is None or cached[0] is not catalog or cached[1] != catalog.version:
-            cached = (catalog, catalog.version, wire.models_json(catalog.all(), self._created))
+            cached = (catalog, catalog.version, response.models_json(catalog.all(), self._created))
             self._models_cache = cached
         await resp.send(200, cached[2])
 
     async def _model(self, resp: Responder, model_id: str) -> None:
-        if model_id in wire.VIRTUAL_MODELS:
-            await resp.send(200, wire.model_json(model_id, "autodevai", self._created))
+        if model_id in VIRTUAL_MODELS:
+            await resp.send(200, response.model_json(model_id, "autodevai", self._created))
             return
         info = self._engine.parts.catalog.find(model_id)
         if info is None:
             await _send_error(resp, self._unknown_model(model_id))
             return
-        await resp.send(200, wire.model_json(info.id, info.vendor or info.provider, info.created or 0))
+        await resp.send(200, response.model_json(info.id, info.vendor or info.provider, info.created or 0))
 
     def _unknown_model(self, model_id: str) -> ApiError:
         close = self._engine.parts.catalog.suggest(model_id, 3)
@@ -132,23 +132,11 @@ class GatewayApp:
     # ---- /v1/chat/completions -----------------------------------------------------------------------------
 
     async def _chat(self, req: Request, resp: Responder) -> None:
-        try:
-            raw = json.loads(req.body)
-        except UnicodeDecodeError:
-            await _send_error(resp, invalid_json("it is not UTF-8"))
+        parsed = parse_chat(req.body, self._engine.settings.routing.default_preference)
+        if isinstance(parsed, ApiError):
+            await _send_error(resp, parsed)
             return
-        except ValueError as exc:
-            await _send_error(resp, invalid_json(str(exc)))
-            return
-        if not isinstance(raw, dict):
-            await _send_error(resp, invalid_json("it is not a JSON object"))
-            return
-        try:
-            body = wire.ChatCompletionBody.model_validate(raw)
-            request = wire.to_engine_request(body, self._engine.settings.routing.default_preference)
-        except ValidationError as exc:
-            await _send_error(resp, from_validation_error(exc))
-            return
+        request = parsed.request
         if request.model is not None and self._engine.parts.catalog.find(request.model) is None:
             await _send_error(resp, self._unknown_model(request.model))
             return
@@ -156,8 +144,8 @@ class GatewayApp:
         task = asyncio.current_task()
         unregister = resp.on_client_gone(task.cancel) if task is not None else None
         try:
-            if body.stream:
-                await self._stream(body, request, resp)
+            if parsed.stream:
+                await self._stream(parsed, resp)
             else:
                 await self._complete(request, resp)
         finally:
@@ -170,64 +158,34 @@ class GatewayApp:
         except EngineError as exc:
             await _send_error(resp, self._engine_error(exc))
             return
-        await resp.send(200, wire.completion_json(result, int(time.time())), _result_headers(result))
+        await resp.send(200, response.completion_json(result, int(time.time())), _result_headers(result))
 
-    async def _stream(self, body: wire.ChatCompletionBody, request: ChatRequest, resp: Responder) -> None:
-        created = int(time.time())
-        chunk_id = "chatcmpl-" + os.urandom(12).hex()
-        model = body.model  # until the final response names the model that answered
-        stream = self._engine.stream_enhanced_ai_request(request)
+    async def _stream(self, parsed: ParsedChat, resp: Responder) -> None:
+        writer = response.ChunkWriter("chatcmpl-" + os.urandom(12).hex(), int(time.time()), parsed.model)
+        stream = self._engine.stream_enhanced_ai_request(parsed.request)
         try:
             try:
+                # The first item is the marker naming the model that starts answering (or, for an upstream that
+                # streamed nothing, the final response): everything that fails before it gets a real status.
                 item = await anext(stream)
             except EngineError as exc:
                 await _send_error(resp, self._engine_error(exc))
                 return
             await resp.start_stream(200, [("x-accel-buffering", "no")])
             try:
-                role: dict[str, str] = {"role": "assistant"}
                 while not isinstance(item, EngineResponse):
-                    if isinstance(item, str):
-                        await resp.send_chunks(
-                            (wire.chunk(chunk_id, created, model, delta={**role, "content": item}),)
-                        )
-                        role = {}
+                    chunks = writer.feed(item)
+                    if chunks:
+                        await resp.send_chunks(chunks)
                     item = await anext(stream)
             except EngineError as exc:
-                error = self._engine_error(exc).error_object()
-                await resp.send_chunks(
-                    (wire.chunk(chunk_id, created, model, delta={}, finish="error", error=error), wire.DONE)
-                )
+                await resp.send_chunks(writer.error(self._engine_error(exc).error_object()))
                 await resp.end_stream()
                 return
-            await resp.send_chunks(self._final_chunks(body, item, chunk_id, created, sent_text=not role))
+            await resp.send_chunks(writer.finish(item, include_usage=parsed.include_usage))
             await resp.end_stream()
         finally:
             await stream.aclose()  # a no-op after the final response; a cancel when the client left mid-stream
-
-    @staticmethod
-    def _final_chunks(
-        body: wire.ChatCompletionBody, result: EngineResponse, chunk_id: str, created: int, *, sent_text: bool
-    ) -> list[bytes]:
-        """The finish chunk (with the whole answer if no delta carried it), the usage chunk when asked for, and
-        ``[DONE]``; both chunks name the model that answered and carry AutoDevAI's request id and cost."""
-        meta = {
-            "autodevai": {"request_id": result.request_id, "provider": result.provider, "cost_usd": result.cost_usd}
-        }
-        pieces = [
-            wire.chunk(
-                chunk_id,
-                created,
-                result.model,
-                delta={} if sent_text else {"role": "assistant", "content": result.content},
-                finish=wire.finish_reason(result.finish_reason),
-                extra=meta,
-            )
-        ]
-        if body.include_usage:
-            pieces.append(wire.chunk(chunk_id, created, result.model, usage=wire.usage_dict(result), extra=meta))
-        pieces.append(wire.DONE)
-        return pieces
 
     def _engine_error(self, exc: EngineError) -> ApiError:
         err = from_engine_error(exc, now=self._engine.parts.clock.now())

@@ -1,15 +1,28 @@
 """The gateway as OpenAI's own Python SDK sees it, over a real engine on the simulator: answers, streams, routing
-by virtual model, fallbacks, auth, budget refusals, model listing, bad bodies and client disconnects."""
+by virtual model, fallbacks, auth, budget refusals, model listing, bad bodies and client disconnects.
+
+Also the base of every ``test_gateway_*.py``: the ``start`` fixture, the ``client`` (OpenAI's SDK) and ``http``
+(raw httpx) helpers, and ``openapi_conformance``: both helpers record every response the gateway sends, and after
+each test every JSON object in them (completions, each stream chunk, model lists, error bodies) is validated
+against OpenAI's OpenAPI schemas (tests/data/openai_openapi_subset.json). Other gateway test modules take the
+fixtures by assigning them (``start = test_gateway.start``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
+import jsonschema
 import openai
 import pytest
 
@@ -49,7 +62,144 @@ async def start(make_engine: MakeEngine) -> AsyncIterator[Start]:
 
 def client(gateway: Gateway, token: str = TOKEN) -> openai.AsyncOpenAI:
     # max_retries=0: every request the test makes reaches the gateway exactly once.
-    return openai.AsyncOpenAI(base_url=gateway.base_url, api_key=token, max_retries=0, timeout=20)
+    recorded = openai.DefaultAsyncHttpxClient(transport=recording_transport(openai.DefaultAsyncHttpxClient))
+    return openai.AsyncOpenAI(base_url=gateway.base_url, api_key=token, max_retries=0, timeout=20, http_client=recorded)
+
+
+def http(gateway: Gateway, token: str | None = TOKEN) -> httpx.AsyncClient:
+    """A raw client for bodies the SDK would not send; its responses are recorded and checked like the SDK's."""
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(
+        base_url=gateway.base_url,
+        headers=headers,
+        transport=recording_transport(httpx.AsyncClient),
+        trust_env=False,
+        timeout=20,
+    )
+
+
+# ---- every response checked against OpenAI's OpenAPI schemas -------------------------------------------------
+
+SPEC_SUBSET = Path(__file__).resolve().parents[1] / "data" / "openai_openapi_subset.json"
+
+
+@dataclass
+class Seen:
+    """One response the gateway sent, as the client read it (a stream the client left holds what came)."""
+
+    method: str
+    path: str
+    status: int
+    content_type: str
+    body: bytearray = field(default_factory=bytearray)
+
+
+SEEN: list[Seen] = []  # the running test's responses (openapi_conformance clears it)
+
+
+@functools.cache
+def _recording_transport_class(lib: ModuleType) -> type:
+    """A transport of ``lib`` (httpx, or httpx2 under newer OpenAI SDKs) that copies every response body into
+    ``SEEN`` as the client reads it."""
+
+    class Tee(lib.AsyncByteStream):  # type: ignore[name-defined,misc]
+        def __init__(self, inner: Any, sink: bytearray) -> None:
+            self._inner = inner
+            self._sink = sink
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for piece in self._inner:
+                self._sink += piece
+                yield piece
+
+        async def aclose(self) -> None:
+            await self._inner.aclose()
+
+    class RecordingTransport(lib.AsyncBaseTransport):  # type: ignore[name-defined,misc]
+        def __init__(self) -> None:
+            self._inner = lib.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: Any) -> Any:
+            response = await self._inner.handle_async_request(request)
+            content_type = response.headers.get("content-type", "")
+            seen = Seen(request.method, request.url.path, response.status_code, content_type)
+            SEEN.append(seen)
+            response.stream = Tee(response.stream, seen.body)
+            return response
+
+        async def aclose(self) -> None:
+            await self._inner.aclose()
+
+    return RecordingTransport
+
+
+def recording_transport(client_class: type) -> Any:
+    """A recording transport for ``client_class`` (an ``AsyncClient`` of httpx or of the library the SDK uses)."""
+    base = next(c for c in client_class.__mro__ if c.__name__ == "AsyncClient")
+    return _recording_transport_class(importlib.import_module(base.__module__.partition(".")[0]))()
+
+
+@functools.cache
+def spec_validator(name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one of the subset's schemas (``CreateChatCompletionResponse``, ``Model``, ...)."""
+    subset = json.loads(SPEC_SUBSET.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{name}", **subset})
+
+
+def spec_problems(name: str, obj: Any) -> list[str]:
+    return [f"{name} at {e.json_path}: {e.message}" for e in spec_validator(name).iter_errors(obj)]
+
+
+def sse_objects(body: bytes) -> list[Any]:
+    """The JSON objects of an SSE body's complete ``data:`` events (``[DONE]`` and a cut-off last event left out)."""
+    events = body.replace(b"\r\n", b"\n").split(b"\n\n")[:-1]
+    lines = [line for event in events for line in event.split(b"\n")]
+    return [json.loads(line[5:]) for line in lines if line.startswith(b"data:") and line[5:].strip() != b"[DONE]"]
+
+
+def chunk_problems(chunk: Any) -> list[str]:
+    """A ``chat.completion.chunk`` against the spec. A mid-stream error chunk is OpenRouter's shape: its
+    ``error`` must be OpenAI's ``Error`` object and its ``finish_reason`` "error" (outside OpenAI's enum, on
+    purpose: see gateway/app.py); the rest of it must match the spec."""
+    if isinstance(chunk, dict) and "error" in chunk:
+        problems = spec_problems("ErrorResponse", {"error": chunk["error"]})
+        choices = chunk.get("choices") or [{}]
+        if choices[0].get("finish_reason") != "error":
+            problems.append("a mid-stream error chunk must say finish_reason 'error'")
+        chunk = {**chunk, "choices": [{**c, "finish_reason": None} for c in chunk.get("choices", [])]}
+        return problems + spec_problems("CreateChatCompletionStreamResponse", chunk)
+    return spec_problems("CreateChatCompletionStreamResponse", chunk)
+
+
+def response_problems(seen: Seen) -> list[str]:
+    """What in one recorded response breaks OpenAI's spec (empty when nothing does)."""
+    path = seen.path.removeprefix("/v1")
+    if seen.content_type.startswith("text/event-stream"):
+        return [p for chunk in sse_objects(bytes(seen.body)) for p in chunk_problems(chunk)]
+    if not seen.content_type.startswith("application/json"):
+        return [f"{seen.method} {seen.path} answered {seen.content_type!r}, not JSON"]
+    obj = json.loads(seen.body)
+    if seen.status >= 400:
+        name = "ErrorResponse"
+    elif path == "/chat/completions":
+        name = "CreateChatCompletionResponse"
+    elif path == "/models":
+        name = "ListModelsResponse"
+    elif path.startswith("/models/"):
+        name = "Model"
+    else:
+        return [f"{seen.method} {seen.path}: no schema for it"]
+    return spec_problems(name, obj)
+
+
+@pytest.fixture(autouse=True)
+def openapi_conformance() -> Iterator[list[Seen]]:
+    """After each test: every object the gateway sent to ``client``/``http`` matches OpenAI's OpenAPI schemas."""
+    SEEN.clear()
+    yield SEEN
+    problems = [f"{s.method} {s.path} ({s.status}): {p}" for s in SEEN for p in response_problems(s)]
+    SEEN.clear()
+    assert not problems, "responses that break OpenAI's spec:\n" + "\n".join(problems[:20])
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> bool:
@@ -155,7 +305,7 @@ async def test_bad_or_missing_token_is_refused(start: Start) -> None:
             await c.models.list()
     assert info.value.status_code == 401 and info.value.code == "invalid_api_key"
     assert wrong not in str(info.value.body) and TOKEN not in str(info.value.body)
-    async with httpx.AsyncClient(base_url=gateway.base_url, trust_env=False) as h:
+    async with http(gateway, token=None) as h:
         r = await h.post("/chat/completions", json={"model": "auto", "messages": PROMPT})
     assert r.status_code == 401 and "Authorization: Bearer" in r.json()["error"]["message"]
 
@@ -168,7 +318,8 @@ async def test_budget_refusal_is_an_openai_error_and_calls_nobody(sim: SimServer
         with pytest.raises(openai.APIStatusError) as info:
             await c.chat.completions.create(model=BIG, messages=PROMPT, max_tokens=4000, stream=stream)
     err = info.value
-    assert err.status_code == 402
+    # OpenAI's status for an exhausted quota: 429 with type insufficient_quota, and no retry (it cannot help).
+    assert isinstance(err, openai.RateLimitError) and err.status_code == 429
     assert err.type == "insufficient_quota" and err.code == "budget_exceeded"
     assert "budget" in err.message.lower()
     assert err.response.headers["x-should-retry"] == "false"
@@ -203,10 +354,22 @@ async def test_unknown_model_is_404_with_suggestion(start: Start) -> None:
     [
         ("hello", "messages"),
         ([{"role": "robot", "content": "hi"}], "messages[0].role"),
-        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}], "messages[0].content"),
+        (
+            [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}],
+            "messages[0].content[0].image_url.url",
+        ),
+        ([{"role": "user", "content": 5}], "messages[0].content"),
+        ([{"role": "tool", "content": "42"}], "messages[0]"),
         ([{"role": "user", "content": "   "}], "messages"),
     ],
-    ids=["not-a-list", "bad-role", "image-part", "empty-prompt"],
+    ids=[
+        "not-a-list",
+        "bad-role",
+        "bad-image-url",
+        "content-not-text-nor-parts",
+        "tool-without-call-id",
+        "empty-prompt",
+    ],
 )
 async def test_malformed_body_is_400_naming_the_field(start: Start, messages: Any, param: str) -> None:
     _, gateway = await start()
@@ -219,8 +382,7 @@ async def test_malformed_body_is_400_naming_the_field(start: Start, messages: An
 
 async def test_invalid_json_and_unknown_fields(start: Start) -> None:
     _, gateway = await start()
-    headers = {"authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(base_url=gateway.base_url, headers=headers, trust_env=False) as h:
+    async with http(gateway) as h:
         bad = await h.post("/chat/completions", content=b"{not json", headers={"content-type": "application/json"})
         ok = await h.post(
             "/chat/completions",
@@ -252,8 +414,9 @@ async def test_client_disconnect_mid_stream_cancels_the_request(sim: SimServer, 
     app, gateway = await start()
     async with client(gateway) as c:
         stream = await c.chat.completions.create(model=MINI, messages=PROMPT, max_tokens=400, stream=True)
-        first = await stream.__aiter__().__anext__()
-        assert first.choices[0].delta.content
+        async for chunk in stream:  # the role chunk first (at the engine's marker), then the first text
+            if chunk.choices[0].delta.content:
+                break
         await stream.close()
 
     async def cancelled() -> bool:
@@ -297,8 +460,9 @@ async def test_client_timeout_while_waiting_cancels_the_request(sim: SimServer, 
         (E.ContextTooLong("too long", tokens=9, limit=8), 400, "invalid_request_error", {}),
         (E.BadRequest("bad", provider="sim"), 400, "invalid_request_error", {}),
         (E.AuthRejected("401", provider="sim"), 502, "server_error", {}),
-        (E.BudgetExceeded("over", cap="daily", left=0.0, needed=1.0), 402, "insufficient_quota", {}),
-        (E.PaymentRequired("no credits", provider="sim"), 402, "insufficient_quota", {}),
+        (E.BudgetExceeded("over", cap="daily", left=0.0, needed=1.0), 429, "insufficient_quota", {}),
+        (E.PaymentRequired("no credits", provider="sim"), 429, "insufficient_quota", {}),
+        (E.CapabilityMissing("no tools", missing=["tools"], model="m"), 400, "invalid_request_error", {}),
         (E.RateLimited("slow", provider="sim", retry_after=2.5), 429, "rate_limit_error", {"retry-after": "3"}),
         (E.ProviderUnavailable("down", provider="sim"), 502, "server_error", {}),
         (E.CircuitOpen("open", provider="sim", model="m", until=110.2), 503, "server_error", {"retry-after": "11"}),
@@ -316,7 +480,8 @@ def test_engine_errors_map_to_openai_statuses(error: E.EngineError, status: int,
     assert set(body) == {"message", "type", "param", "code"} and body["message"] and body["code"]
     sent = dict(err.all_headers())
     assert sent.items() >= headers.items()
-    assert sent["x-should-retry"] == ("true" if status == 429 else "false")
+    # Only a rate limit is worth the SDK's own retry; an exhausted quota is not.
+    assert sent["x-should-retry"] == ("true" if kind == "rate_limit_error" else "false")
     if isinstance(error, E.AuthRejected):
         assert "gateway token was accepted" in body["message"] and "autodevai config key sim" in body["message"]
 
