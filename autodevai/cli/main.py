@@ -1,7 +1,8 @@
 """`autodevai` — the command-line face: one verb per engine command, tables by default, ``--json`` for scripts.
 
-Exit codes: 0 ok, 1 the self-test or a workflow step failed, 2 bad input or config, 3 budget or limits,
-4 provider failure, 5 storage failure, 130 cancelled.
+Exit codes: 0 ok, 1 the self-test or a workflow step failed (or a ``--schema`` answer is not valid JSON),
+2 bad input or config (a missing or invalid ``--image``/``--file``/``--schema``/``--tools`` file, a model that
+cannot serve the request), 3 budget or limits, 4 provider failure, 5 storage failure, 130 cancelled.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from autodevai import __version__, paths
-from autodevai.cli import views
+from autodevai.cli import chat, views
 from autodevai.cli.render import dump_json
 from autodevai.compose import App, open_engine, save_settings_file
 from autodevai.engine import errors as E
 from autodevai.engine.settings import ProviderSettings, load_settings, path_patch, settings_to_toml
-from autodevai.engine.types import ChatMessage, ChatRequest, EngineResponse, Preference
+from autodevai.engine.types import ChatMessage, ChatRequest, Preference
 from autodevai.engine.workflows import WorkflowSpec
 
 __all__ = ["build_parser", "main"]
@@ -69,13 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", parents=[common], help="load config, keys and catalog; open the store")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("run", parents=[common, upstream], help="send a prompt through routing and fallbacks")
-    _request_args(p)
+    p = sub.add_parser(
+        "run",
+        parents=[common, upstream],
+        help="send a prompt (with images, files, tools or a JSON schema) through routing and fallbacks",
+        description="Send a prompt through routing and fallbacks. The answer goes to stdout; reasoning, refusals "
+        "and the footer (model, tokens, cost, latency) go to stderr.",
+        epilog=chat.EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    chat.add_request_args(p)
     p.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None, help="stream the answer")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("route", parents=[common, upstream], help="run with an explicit preference and explain it")
-    _request_args(p)
+    chat.add_request_args(p)
     p.add_argument("--dry-run", action="store_true", help="only explain the choice; send nothing")
     p.set_defaults(func=cmd_route)
 
@@ -172,18 +181,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _request_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("prompt", help="the prompt; '-' reads it from stdin")
-    p.add_argument("--model", "-m", help="use this model id (fallbacks still apply)")
-    p.add_argument("--preference", "-p", choices=[x.value for x in Preference], default=None, help="routing preference")
-    p.add_argument("--max-tokens", type=int, default=512)
-    p.add_argument("--temperature", type=float)
-    p.add_argument("--system", help="a system prompt")
-    p.add_argument("--fallback", action="append", dest="fallbacks", metavar="MODEL", help="fallback model (repeat)")
-    p.add_argument("--no-fallbacks", action="store_true", help="try only the chosen model")
-    p.add_argument("--deadline", type=float, help="overall deadline in seconds")
-
-
 # ---- helpers --------------------------------------------------------------------------------------------------
 
 
@@ -221,32 +218,7 @@ async def _with_app(args: argparse.Namespace, body: Callable[[App], Awaitable[in
 
 
 def _build_request(args: argparse.Namespace) -> ChatRequest:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    messages = []
-    if args.system:
-        messages.append({"role": "system", "content": args.system})
-    messages.append({"role": "user", "content": prompt})
-    data: dict[str, Any] = {"messages": messages, "max_tokens": args.max_tokens}
-    if args.model:
-        data["model"] = args.model
-    if args.preference:
-        data["preference"] = args.preference
-    if args.temperature is not None:
-        data["temperature"] = args.temperature
-    if args.no_fallbacks:
-        data["fallbacks"] = []
-    elif args.fallbacks:
-        data["fallbacks"] = args.fallbacks
-    if args.deadline is not None:
-        data["deadline_s"] = args.deadline
-    if getattr(args, "base_url", None):
-        data["provider"] = CLI_PROVIDER
-    try:
-        return ChatRequest.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise E.InvalidRequest(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
+    return chat.build_request(args, CLI_PROVIDER if getattr(args, "base_url", None) else None)
 
 
 # ---- verbs ----------------------------------------------------------------------------------------------------
@@ -270,31 +242,17 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
     async def body(app: App) -> int:
         if stream:
-            response = await _stream_to_stdout(app, request, None)
+            response = await chat.stream_answer(app.engine, request, None, echo_text=not args.json)
         else:
             response = await app.engine.execute_enhanced_ai_request(request)
         if args.json:
-            dump_json(response)
-        else:
-            if not stream:
-                print(response.content)
-            views.response_footer(response, sys.stderr)
-        return 0
+            dump_json(chat.answer_json(response, request))
+            return chat.answer_code(response, request)
+        code = chat.print_answer(response, request, streamed=stream)
+        views.response_footer(response, sys.stderr)
+        return code
 
     return await _with_app(args, body)
-
-
-async def _stream_to_stdout(app: App, request: ChatRequest, preference: Preference | None) -> EngineResponse:
-    final: EngineResponse | None = None
-    async for item in app.engine.stream_enhanced_ai_request(request, preference):
-        if isinstance(item, str):
-            sys.stdout.write(item)
-            sys.stdout.flush()
-        elif isinstance(item, EngineResponse):
-            final = item
-    print()
-    assert final is not None
-    return final
 
 
 async def cmd_route(args: argparse.Namespace) -> int:
@@ -311,12 +269,12 @@ async def cmd_route(args: argparse.Namespace) -> int:
             return 0
         response = await app.engine.execute_with_smart_routing(request, preference)
         if args.json:
-            dump_json(response)
-        else:
-            print(response.content)
-            views.route_decision(response.route, sys.stderr)
-            views.response_footer(response, sys.stderr)
-        return 0
+            dump_json(chat.answer_json(response, request))
+            return chat.answer_code(response, request)
+        code = chat.print_answer(response, request, streamed=False)
+        views.route_decision(response.route, sys.stderr)
+        views.response_footer(response, sys.stderr)
+        return code
 
     return await _with_app(args, body)
 

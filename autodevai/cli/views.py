@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 def response_footer(r: EngineResponse, out: TextIO = sys.stdout) -> None:
     u = r.usage
     ttft = f" · ttft {fmt_ms(r.ttft_ms)}" if r.ttft_ms is not None else ""
+    extra = [f"{n} {what}" for n, what in ((u.reasoning_tokens, "reasoning"), (u.cached_tokens, "cached")) if n]
+    detail = f" ({', '.join(extra)})" if extra else ""
     print(
-        f"\nmodel {r.model} ({r.provider}) · tokens {u.prompt_tokens} in / {u.completion_tokens} out"
+        f"\nmodel {r.model} ({r.provider}) · tokens {u.prompt_tokens} in / {u.completion_tokens} out{detail}"
         f" · cost {fmt_usd(r.cost_usd)} · latency {fmt_ms(r.latency_ms)}{ttft}",
         file=out,
     )

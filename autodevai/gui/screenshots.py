@@ -3,8 +3,9 @@
 usage: python -m autodevai.gui.screenshots OUT_DIR [--dark] [--size 1180x760]
 
 A short simulator session first makes the data realistic: routed requests, a streamed one, a model that fails
-(so a breaker opens and a fallback shows), a workflow, and a self-test. Everything runs offscreen against the
-built-in simulator in temporary directories; nothing touches the user's config, data or keyring.
+(so a breaker opens and a fallback shows), a workflow, and a self-test. Execute is also shown with an attached
+image answered by a vision model, and with a reasoning model's reasoning and tool call. Everything runs offscreen
+against the built-in simulator in temporary directories; nothing touches the user's config, data or keyring.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring
 import keyring.backend
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QRectF, QSettings, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from autodevai.adapters.keyring_secrets import MemoryKeyring
@@ -37,6 +39,19 @@ from autodevai.sim.config import SimConfig
 from autodevai.sim.server import SimServer
 
 FAILING = "openai/gpt-4o"
+TOOL_REASONER = "openai/o3"  # reasons, and calls tools
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather and forecast for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+            "required": ["city"],
+        },
+    },
+}
 PROMPTS = [
     "What is 17*23?",
     "Summarize the CAP theorem in two sentences.",
@@ -107,6 +122,7 @@ async def _shoot(out: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
         window.grab().save(str(path))
         written.append(path)
     written += await _extras(ctx, window, out, suffix)
+    written += await _execute_extras(window, out, suffix, tmp)
     window.keep_in_tray = False
     window.close()
     await host.close()
@@ -165,6 +181,58 @@ async def _extras(ctx: GuiContext, window: MainWindow, out: Path, suffix: str) -
     popup.grab().save(str(path))
     written.append(path)
     popup.close()
+    return written
+
+
+def _chart_png(path: Path) -> Path:
+    """A small bar chart (latency per model) to attach: something a vision model would be asked about."""
+    image = QImage(480, 300, QImage.Format.Format_RGB32)
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QColor("#1f2328"))
+    painter.drawText(QRectF(0, 8, 480, 24), Qt.AlignmentFlag.AlignCenter, "p95 latency by model (ms)")
+    for i, (value, color) in enumerate(((180, "#3b82f6"), (240, "#16a34a"), (120, "#d97706"), (200, "#dc2626"))):
+        painter.fillRect(QRectF(50 + i * 105, 270 - value, 70, value), QColor(color))
+    painter.drawLine(30, 270, 460, 270)
+    painter.end()
+    image.save(str(path))
+    return path
+
+
+async def _until_idle(panel: Any, limit_s: float = 8.0) -> None:
+    for _ in range(int(limit_s / 0.02)):
+        await asyncio.sleep(0.02)
+        if not panel.is_running and not panel.attachments.loading:
+            return
+
+
+async def _execute_extras(window: MainWindow, out: Path, suffix: str, tmp: Path) -> list[Path]:
+    """Execute with an attached image (answered by a vision model), then with reasoning and a tool call."""
+    written: list[Path] = []
+    panel: Any = window.show_panel("Execute")
+    panel.attachments.add_files([str(_chart_png(tmp / "latency-chart.png"))])
+    await _until_idle(panel)
+    panel.prompt_edit.setPlainText("What does this chart show? Which model is slowest?")
+    panel.send()
+    await _until_idle(panel)
+    await _settle(0.5)
+    path = out / f"{len(PANELS) + 3:02d}-execute-image{suffix}.png"
+    window.grab().save(str(path))
+    written.append(path)
+
+    panel.attachments.clear()
+    panel.set_tools([WEATHER_TOOL])
+    panel.model_edit.setText(TOOL_REASONER)
+    panel.prompt_edit.setPlainText("What's the weather in Paris today? Do I need an umbrella?")
+    panel.send()
+    await _until_idle(panel)
+    await _settle(0.5)
+    path = out / f"{len(PANELS) + 4:02d}-execute-tools-reasoning{suffix}.png"
+    window.grab().save(str(path))
+    written.append(path)
+    panel.set_tools([])
+    panel.model_edit.clear()
     return written
 
 

@@ -45,7 +45,9 @@ def test_pydantic_model_enums_and_tuples() -> None:
     request = ChatRequest.from_prompt("hi", preference="cost")
     req = to_jsonable(request)
     assert req["preference"] == "cost"
-    assert req["messages"] == [{"role": "user", "content": "hi", "name": None, "tool_calls": None, "tool_call_id": None}]
+    assert req["messages"] == [
+        {"role": "user", "content": "hi", "name": None, "tool_calls": None, "tool_call_id": None}
+    ]
 
 
 def test_enums_become_their_values() -> None:

@@ -1,21 +1,21 @@
-"""The Execute panel: write a prompt, let the router pick a model (or name one), watch the answer stream in,
-and see which model answered, what it cost, how long it took and why it was chosen.
+"""The Execute panel: write a prompt (attach images by button, paste or drop), let the router pick a model (or
+name one), watch the answer stream in — with the model's reasoning above it and its tool calls below — and see
+which model answered, what it cost, how long it took and why it was chosen.
 
-Also owns ``AnswerStream``, the small streaming engine-to-text-view pump the tray's quick-prompt popup reuses,
-and the formatting of a response's details (``details_html``).
+Also owns the formatting of a response's details (``details_html``) and errors. The streaming pump
+(``AnswerStream``, re-exported here for the tray), the attachment strip and the reasoning / tool-call views live
+in ``answer_stream``, ``attachments`` and ``answer_extras``.
 """
 
 from __future__ import annotations
 
 import html
-import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import QObject, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -38,6 +38,9 @@ from autodevai.cli.render import fmt_ms, fmt_tokens, fmt_usd
 from autodevai.engine.constants import DEFAULT_MAX_TOKENS
 from autodevai.engine.errors import Attempt, Cancelled, EngineError, StreamInterrupted
 from autodevai.engine.types import ChatMessage, ChatRequest, EngineResponse, Preference
+from autodevai.gui.answer_extras import AnswerExtras
+from autodevai.gui.answer_stream import AnswerStream
+from autodevai.gui.attachments import AttachmentStrip, PromptEdit, pick_images
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.context_view import ContextView
 from autodevai.gui.panels.base import Panel
@@ -46,9 +49,7 @@ from autodevai.gui.widgets import Card
 
 __all__ = ["AnswerStream", "ExecutePanel", "attempts_trail", "details_html", "error_html", "validation_text"]
 
-log = logging.getLogger("autodevai.gui")
-
-FLUSH_MS = 30  # deltas are coalesced and appended at most ~33 times a second
+ANSWER_PLACEHOLDER = "The answer streams here as it arrives."
 MUTED = "#8b9099"  # the themes' placeholder gray: readable on light and dark backgrounds
 PREFERENCE_TIPS = {
     Preference.BALANCED: "A weighted mix of price, quality, measured latency and success rate",
@@ -83,20 +84,29 @@ def attempts_trail(attempts: Sequence[Attempt]) -> str:
 def details_html(resp: EngineResponse) -> str:
     """Rich text for a finished answer: who answered, tokens, cost, timings, and the routing explanation."""
     u = resp.usage
+    counted = ((u.reasoning_tokens, "reasoning"), (u.cached_tokens, "cached"))
+    extra = ", ".join(f"{fmt_tokens(n)} {what}" for n, what in counted if n)
+    tokens = f"{fmt_tokens(u.prompt_tokens)} in · {fmt_tokens(u.completion_tokens)} out"
     rows = [
         ("Model", f"<b>{_e(resp.model)}</b>"),
         ("Provider", _e(resp.provider)),
-        ("Tokens", f"{fmt_tokens(u.prompt_tokens)} in · {fmt_tokens(u.completion_tokens)} out"),
+        ("Tokens", tokens + (f" ({extra})" if extra else "")),
         ("Cost", fmt_usd(resp.cost_usd)),
         ("Latency", fmt_ms(resp.latency_ms)),
         ("First token", fmt_ms(resp.ttft_ms)),
     ]
+    if resp.tool_calls:
+        names = ", ".join(dict.fromkeys(c.name for c in resp.tool_calls))
+        rows.append(("Tool calls", f"{len(resp.tool_calls)} ({_e(names)})"))
     cells = "".join(f'<tr><td style="color:{MUTED}; padding-right:14px">{k}</td><td>{v}</td></tr>' for k, v in rows)
     out = [f'<table cellspacing="0" cellpadding="2">{cells}</table>']
     if resp.fell_back:
         color = state_color("warning")
         out.append(f'<p style="margin-top:10px"><b style="color:{color}">Fell back</b><br>')
         out.append(f"{_e(attempts_trail(resp.attempts))}</p>")
+    if resp.refusal:
+        out.append(f'<p style="margin-top:10px"><b style="color:{state_color("warning")}">Refused</b><br>')
+        out.append(f"{_e(resp.refusal)}</p>")
     if resp.finish_reason == "length":
         out.append(
             f'<p style="color:{state_color("warning")}">The answer stopped at the max-tokens limit; '
@@ -152,129 +162,6 @@ def validation_text(exc: ValidationError) -> str:
     return "\n".join(lines) or "The request is not valid."
 
 
-# ---- streaming --------------------------------------------------------------------------------------------
-
-
-class AnswerStream(QObject):
-    """Streams one request at a time into a read-only text view.
-
-    Deltas are coalesced (appended at most every ``FLUSH_MS``) at the end of the document without touching the
-    user's selection; the view follows the end unless the user scrolled up. ``stop()`` cancels the engine call
-    (the engine records it as Cancelled) and keeps the partial text.
-    """
-
-    first_token = Signal()
-    finished = Signal(object)  # EngineResponse, or the exception (Cancelled after stop())
-
-    def __init__(self, ctx: GuiContext, view: QPlainTextEdit, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.view = view
-        self.deltas = 0
-        self.started_at = 0.0
-        self.first_at: float | None = None
-        self._task: Any = None
-        self._run = 0
-        self._pending: list[str] = []
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(FLUSH_MS)
-        self._timer.timeout.connect(self.flush)
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started_at
-
-    def start(self, request: ChatRequest, preference: Preference) -> None:
-        if self.running:
-            raise RuntimeError("a request is already running")
-        self._run += 1
-        run = self._run
-        self.view.clear()
-        self._pending.clear()
-        self.deltas = 0
-        self.first_at = None
-        self.started_at = time.monotonic()
-        self._task = self.ctx.spawn(
-            self._consume(request, preference, run),
-            on_result=lambda r: self._done(run, r),
-            on_error=lambda e: self._done(run, e),
-            name="execute-stream",
-        )
-
-    def stop(self) -> bool:
-        """Cancel the running request, keeping what arrived. Returns False when nothing was running."""
-        if self._task is None or self._task.done():
-            return False  # done: its result is about to be delivered
-        self._run += 1
-        self._task.cancel()
-        self._task = None
-        self.flush()
-        self.finished.emit(Cancelled("the request was stopped"))
-        return True
-
-    async def _consume(self, request: ChatRequest, preference: Preference, run: int) -> EngineResponse:
-        # Read the iterator to its end: closing it right after the final response would count as a cancel.
-        it = self.ctx.engine.stream_enhanced_ai_request(request, preference)
-        result: EngineResponse | None = None
-        try:
-            async for item in it:
-                if isinstance(item, EngineResponse):
-                    result = item
-                elif run == self._run:
-                    self._on_delta(item)
-        finally:
-            await it.aclose()
-        if result is None:
-            raise RuntimeError("the stream ended without a final response")
-        return result
-
-    def _on_delta(self, text: str) -> None:
-        self.deltas += 1
-        self._pending.append(text)
-        if self.first_at is None:
-            self.first_at = time.monotonic()
-            self.flush()
-            self.first_token.emit()
-        elif not self._timer.isActive():
-            self._timer.start()
-
-    def flush(self) -> None:
-        self._timer.stop()
-        if not self._pending:
-            return
-        text = "".join(self._pending)
-        self._pending.clear()
-        bar = self.view.verticalScrollBar()
-        follow = bar.value() >= bar.maximum() - 4
-        cursor = QTextCursor(self.view.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
-        if follow:
-            bar.setValue(bar.maximum())
-
-    def _done(self, run: int, result: object) -> None:
-        if run != self._run:
-            return  # stopped meanwhile: stop() already reported
-        self._task = None
-        self.flush()
-        shown = self.view.toPlainText()
-        full = shown
-        if isinstance(result, EngineResponse):
-            full = result.content
-        elif isinstance(result, StreamInterrupted) and len(result.partial) > len(shown):
-            full = result.partial
-        elif isinstance(result, BaseException) and not isinstance(result, EngineError):
-            log.error("streaming failed", exc_info=result)
-        if full != shown:
-            self.view.setPlainText(full)
-            self.view.verticalScrollBar().setValue(self.view.verticalScrollBar().maximum())
-        self.finished.emit(result)
-
-
 # ---- the panel --------------------------------------------------------------------------------------------
 
 
@@ -297,6 +184,8 @@ class ExecutePanel(Panel):
         super().__init__(ctx, parent)
         self._pref_touched = False
         self._catalog_size = -1
+        self._tools: list[dict[str, Any]] = []
+        self.extras = AnswerExtras(self)  # the reasoning and tool-call views, placed around the answer
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setChildrenCollapsible(False)
@@ -308,6 +197,7 @@ class ExecutePanel(Panel):
 
         self.stream = AnswerStream(ctx, self.answer_view, self)
         self.stream.first_token.connect(self._tick)
+        self.stream.piece.connect(self.extras.feed)
         self.stream.finished.connect(self._on_finished)
         self._ticker = QTimer(self)
         self._ticker.setInterval(100)
@@ -321,6 +211,7 @@ class ExecutePanel(Panel):
             self.system_edit.textChanged,
             self.model_edit.textChanged,
             self.max_tokens_spin.valueChanged,
+            self.attachments.changed,
         ):
             changed.connect(self.context_view.schedule)
         ctx.events.use_model.connect(self.use_model)
@@ -351,12 +242,17 @@ class ExecutePanel(Panel):
         self.system_edit.textChanged.connect(self._label_system_toggle)
         col.addWidget(self.system_edit)
 
-        self.prompt_edit = QPlainTextEdit()
-        self.prompt_edit.setPlaceholderText("Ask anything… Ctrl+Enter sends.")
+        self.prompt_edit = PromptEdit()
+        self.prompt_edit.setPlaceholderText("Ask anything… Paste or drop images here. Ctrl+Enter sends.")
         self.prompt_edit.setTabChangesFocus(True)
         self.prompt_edit.setMinimumHeight(90)
         self.prompt_edit.textChanged.connect(lambda: self.invalid_label.hide())
         col.addWidget(self.prompt_edit, 2)
+        self.attachments = AttachmentStrip(self.ctx)
+        self.attachments.failed.connect(self._show_invalid)
+        self.prompt_edit.files_dropped.connect(self.attachments.add_files)
+        self.prompt_edit.image_pasted.connect(self.attachments.add_image)
+        col.addWidget(self.attachments)
         self.invalid_label = QLabel()
         self.invalid_label.setProperty("role", "error")
         self.invalid_label.setWordWrap(True)
@@ -364,6 +260,10 @@ class ExecutePanel(Panel):
         col.addWidget(self.invalid_label)
 
         row = QHBoxLayout()
+        self.attach_button = QPushButton("Attach image…")
+        self.attach_button.setToolTip("Attach images (or paste or drop them on the prompt); routing then picks a model")
+        self.attach_button.clicked.connect(lambda: pick_images(self, self.attachments.add_files))
+        row.addWidget(self.attach_button)
         hint = QLabel("Ctrl+Enter to send · Esc to stop")
         hint.setProperty("role", "muted")
         row.addWidget(hint)
@@ -391,8 +291,10 @@ class ExecutePanel(Panel):
         col.addLayout(head)
         self.answer_view = QPlainTextEdit()
         self.answer_view.setReadOnly(True)
-        self.answer_view.setPlaceholderText("The answer streams here as it arrives.")
+        self.answer_view.setPlaceholderText(ANSWER_PLACEHOLDER)
+        col.addWidget(self.extras.reasoning)
         col.addWidget(self.answer_view, 5)
+        col.addWidget(self.extras.tool_calls)
         return main
 
     def _build_side(self) -> QWidget:
@@ -435,6 +337,12 @@ class ExecutePanel(Panel):
         self.max_tokens_spin.setValue(DEFAULT_MAX_TOKENS)
         self.max_tokens_spin.setToolTip("The longest answer allowed; the budget reserves its worst-case cost")
         form.addRow("Max tokens", self.max_tokens_spin)
+        self.tools_label = QLabel()
+        self.tools_label.setWordWrap(True)
+        self.tools_label.setToolTip("Function tools offered to the model; its calls show under the answer")
+        form.addRow("Tools", self.tools_label)
+        form.setRowVisible(self.tools_label, False)
+        self._options_form = form
         options.body.addLayout(form)
         col.addWidget(options)
 
@@ -463,8 +371,16 @@ class ExecutePanel(Panel):
         system = self.system_edit.toPlainText()
         if system.strip():
             messages.append(ChatMessage(role="system", content=system))
-        messages.append(ChatMessage(role="user", content=self.prompt_edit.toPlainText()))
+        messages.append(ChatMessage.model_validate({"role": "user", "content": self._user_content()}))
         return messages, self.model_edit.text().strip() or None, self.max_tokens_spin.value()
+
+    def _user_content(self) -> str | list[dict[str, Any]]:
+        """The prompt: its text, or (with attachments) a text part and one image part per attachment."""
+        prompt = self.prompt_edit.toPlainText()
+        parts = self.attachments.parts()
+        if not parts:
+            return prompt
+        return ([{"type": "text", "text": prompt}] if prompt.strip() else []) + parts
 
     # ---- public -------------------------------------------------------------------------------------------
 
@@ -483,6 +399,14 @@ class ExecutePanel(Panel):
         """Fill the model override (from the Models panel) and get ready for a prompt."""
         self.model_edit.setText(model_id)
         self.prompt_edit.setFocus()
+
+    def set_tools(self, tools: Sequence[dict[str, Any]]) -> None:
+        """Offer these OpenAI function tools (``{"type": "function", "function": {...}}``) with the next
+        requests; an empty list offers none. The model's calls show under the answer."""
+        self._tools = [dict(t) for t in tools]
+        names = [str(t.get("function", {}).get("name", "?")) for t in self._tools]
+        self.tools_label.setText(", ".join(names))
+        self._options_form.setRowVisible(self.tools_label, bool(names))
 
     def set_system_visible(self, on: bool) -> None:
         """Show or hide the system prompt field (its text is sent either way when not empty)."""
@@ -504,22 +428,29 @@ class ExecutePanel(Panel):
         if not self.ctx.ready:
             self._show_invalid("The engine is still starting; try again in a moment.")
             return False
-        messages = []
+        if self.attachments.loading:
+            self._show_invalid("An image is still being read; send again in a moment.")
+            return False
+        messages: list[dict[str, Any]] = []
         system = self.system_edit.toPlainText().strip()
         if system:
             messages.append({"role": "system", "content": system})
-        messages.append({"role": "user", "content": self.prompt_edit.toPlainText()})
+        messages.append({"role": "user", "content": self._user_content()})
         pref = self.preference()
         data: dict[str, Any] = {"messages": messages, "max_tokens": self.max_tokens_spin.value(), "preference": pref}
         model = self.model_edit.text().strip()
         if model:
             data["model"] = model
+        if self._tools:
+            data["tools"] = self._tools
         try:
             request = ChatRequest.model_validate(data)
         except ValidationError as exc:
             self._show_invalid(validation_text(exc))
             return False
         self.invalid_label.hide()
+        self.extras.reset()
+        self.answer_view.setPlaceholderText(ANSWER_PLACEHOLDER)
         self.stream.start(request, pref)
         self._set_running(True)
         self.details_label.setText(f'<span style="color:{MUTED}">Waiting for the answer…</span>')
@@ -576,10 +507,13 @@ class ExecutePanel(Panel):
         if not self.is_running:
             return
         s = self.stream
+        source = f" · {s.model}" if s.model else ""
         if s.first_at is None:
-            self.status_label.setText(f"Waiting for the first token… {s.elapsed():.1f} s")
+            self.status_label.setText(f"Waiting for the first token… {s.elapsed():.1f} s{source}")
+        elif self.extras.reasoning.isVisible() and self.answer_view.document().isEmpty():
+            self.status_label.setText(f"Reasoning… {s.elapsed():.1f} s{source}")
         else:
-            self.status_label.setText(f"Streaming… {s.elapsed():.1f} s")
+            self.status_label.setText(f"Streaming… {s.elapsed():.1f} s{source}")
 
     def _show_idle_details(self) -> None:
         self.details_label.setText(
@@ -591,7 +525,10 @@ class ExecutePanel(Panel):
         self._set_running(False)
         elapsed = self.stream.elapsed()
         kept = len(self.answer_view.toPlainText())
+        self.extras.finish(result)
         if isinstance(result, EngineResponse):
+            if result.tool_calls and not result.content:
+                self.answer_view.setPlaceholderText("No text: the model answered with tool calls (below).")
             self.status_label.setText(f"Done in {fmt_ms(result.latency_ms)}")
             self.details_label.setText(details_html(result))
             self.context_view.show_compression(result.compression)
