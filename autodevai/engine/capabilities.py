@@ -1,6 +1,7 @@
 """What a request needs from a model, and what a model can do, as bit sets routing compares in one operation.
 
-A request needs (``needs_of``): ``tools`` when it gives tools (unless ``tool_choice`` is "none"); structured
+A request needs (``needs_of``): ``tools`` when it gives tools (unless ``tool_choice`` is "none") or legacy
+``functions``; structured
 output for a ``json_schema`` response format, JSON mode for ``json_object``; image, audio or file input for such
 content parts; ``reasoning`` when it asks the model to reason; image or audio output when ``modalities`` ask for
 them.
@@ -57,8 +58,8 @@ _PART_NEEDS = {"image_url": Need.IMAGE_IN, "input_audio": Need.AUDIO_IN, "file":
 def needs_of(request: ChatRequest) -> Need:
     """The capabilities a model must have to serve ``request``."""
     needs = Need.NONE
-    if request.tools and request.tool_choice != "none":
-        needs |= Need.TOOLS
+    if (request.tools and request.tool_choice != "none") or "functions" in request.extra_body:
+        needs |= Need.TOOLS  # legacy `functions` travel verbatim in extra_body but need tools all the same
     fmt = request.response_format
     if fmt is not None:
         if fmt.type == "json_schema":

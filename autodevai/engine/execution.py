@@ -91,7 +91,7 @@ class Executor:
 
     def stream(self, request: ChatRequest, preference: Preference | None = None) -> AsyncGenerator[StreamItem, None]:
         """Yield text deltas (``str``) and ``StreamDelta`` pieces as they arrive, then the final ``EngineResponse``.
-        Each attempt's output starts with a marker ``StreamDelta`` naming its model. Closing the iterator
+        The output starts with a marker ``StreamDelta`` naming the answering model. Closing the iterator
         cancels."""
         return self._run(request, preference, stream=True)
 

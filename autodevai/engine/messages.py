@@ -11,6 +11,7 @@ so a newer API field never gets lost on the way through.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -29,6 +30,7 @@ __all__ = [
     "Tool",
     "ToolCallIn",
     "ToolChoice",
+    "media_chars",
     "media_tokens",
     "message_text",
 ]
@@ -181,6 +183,21 @@ def message_text(content: str | tuple[ContentPart, ...] | None) -> str:
     if isinstance(content, str):
         return content
     return "\n".join(p.text for p in content if isinstance(p, TextPart))
+
+
+def media_chars(messages: Iterable[ChatMessage]) -> int:
+    """How many characters of image, audio and file data (URLs, base64) ``messages`` carry."""
+    total = 0
+    for message in messages:
+        if isinstance(message.content, tuple):
+            for part in message.content:
+                if isinstance(part, ImagePart):
+                    total += len(part.image_url.url)
+                elif isinstance(part, AudioPart):
+                    total += len(part.input_audio.data)
+                elif isinstance(part, FilePart):
+                    total += len(part.file.file_data or "")
+    return total
 
 
 def media_tokens(message: ChatMessage) -> int:

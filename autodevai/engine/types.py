@@ -106,7 +106,7 @@ class ChatRequest(BaseModel):
     min_p: Unit | None = None
     seed: int | None = None
     stop: str | list[Annotated[str, Field(min_length=1)]] | None = None
-    logit_bias: dict[str, Annotated[float, Field(ge=-100, le=100)]] | None = None
+    logit_bias: dict[str, Annotated[int | float, Field(ge=-100, le=100)]] | None = None
     logprobs: bool | None = None
     top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
     user: Annotated[str, Field(max_length=256)] | None = None
@@ -355,9 +355,10 @@ class StreamEvent:
 class StreamDelta:
     """What an engine stream yields besides text deltas (plain ``str``) and the final ``EngineResponse``.
 
-    One with no pieces is the marker "this model is answering": it comes once per attempt, right before that
-    attempt's first output, so a face can name the model before its first byte. Others carry reasoning text,
-    ``reasoning_details``, a refusal or tool-call pieces (assemble by ``index``).
+    One with no pieces is the marker "this model is answering": it comes once, right before the stream's first
+    output (a fallback to another model can only happen before that), so a face can name the model before its
+    first byte. Others carry reasoning text, ``reasoning_details``, a refusal or tool-call pieces (assemble by
+    ``index``).
     """
 
     provider: str

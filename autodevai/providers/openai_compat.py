@@ -24,6 +24,7 @@ from autodevai.engine.errors import (
     redact,
     register_secret,
 )
+from autodevai.engine.messages import media_chars
 from autodevai.engine.types import Completion, ModelInfo, ProviderCall, StreamEvent
 from autodevai.providers import error_map, models_wire, wire
 from autodevai.providers.streaming import StreamState
@@ -33,6 +34,7 @@ __all__ = ["LIST_TIMEOUT_S", "OpenAICompatProvider"]
 LIST_TIMEOUT_S = 30.0  # budget for GET /models and GET /key (OpenRouter's catalog is ~1 MB)
 
 _DRAIN_S = 0.5  # at most this long to read the end of a stream's body after [DONE]
+_THREAD_BODY_CHARS = 1 << 20  # bodies with more media data than this are encoded off the event loop
 # Exceptions that can escape httpx (or our asyncio deadline) while a request is on the wire.
 _TRANSPORT_ERRORS = (httpx.HTTPError, TimeoutError)
 
@@ -130,6 +132,13 @@ class OpenAICompatProvider:
         except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, WireError
             raise self._malformed(call.model, exc) from exc
 
+    async def _encode(self, call: ProviderCall, *, stream: bool) -> bytes:
+        """The JSON body; one carrying megabytes of images or files is encoded in a worker thread (a 20 MB image
+        takes ~100 ms to encode, which would stall the event loop and the GUI on it)."""
+        if media_chars(call.messages) < _THREAD_BODY_CHARS:
+            return wire.dumps(self._body(call, stream=stream))
+        return await asyncio.to_thread(lambda: wire.dumps(self._body(call, stream=stream)))
+
     async def _get_json(self, path: str, timeout_s: float) -> Any:
         """GET ``base_url + path`` and return the parsed JSON body; errors mapped like chat's."""
         self._check_open(None)
@@ -150,7 +159,7 @@ class OpenAICompatProvider:
     async def chat(self, call: ProviderCall, *, timeout_s: float) -> Completion:
         """One non-streaming completion within ``timeout_s`` seconds overall; raises ``ProviderError``s."""
         self._check_open(call.model)
-        content = wire.dumps(self._body(call, stream=False))
+        content = await self._encode(call, stream=False)
         try:
             async with asyncio.timeout(timeout_s):
                 response = await self._client.post(self._chat_url, content=content, headers=self._headers_for(call))
@@ -173,10 +182,7 @@ class OpenAICompatProvider:
         deadline = loop.time() + timeout_s
         started = time.perf_counter()
         request = self._client.build_request(
-            "POST",
-            self._chat_url,
-            content=wire.dumps(self._body(call, stream=True)),
-            headers=self._headers_for(call),
+            "POST", self._chat_url, content=await self._encode(call, stream=True), headers=self._headers_for(call)
         )
         try:
             async with asyncio.timeout_at(deadline):

@@ -13,6 +13,9 @@ What goes into a body (OpenAI's API reference for ``POST /chat/completions``, Op
 - The output limit as ``max_tokens``, or as ``max_completion_tokens`` for OpenAI's o-series and GPT-5 families
   on OpenAI-kind servers (those models refuse ``max_tokens``; OpenRouter accepts ``max_tokens`` for all).
 - OpenRouter-only fields only when ``openrouter=True``; ``extra_body`` fields verbatim, last.
+- ``reasoning`` (OpenRouter's unified object) goes to OpenRouter as it is; an OpenAI-kind server takes OpenAI's
+  ``reasoning_effort`` instead (api.openai.com refuses a ``reasoning`` field in chat completions), so only the
+  effort is sent there — ``max_tokens``/``exclude``/``enabled`` have no OpenAI equivalent.
 """
 
 from __future__ import annotations
@@ -97,6 +100,10 @@ def chat_body(call: ProviderCall, *, stream: bool, openrouter: bool = False) -> 
     }
     if call.params:
         body.update(call.params)
+        if not openrouter and "reasoning" in body:
+            effort = body.pop("reasoning").get("effort")
+            if effort is not None:
+                body["reasoning_effort"] = effort
     if call.temperature is not None and "temperature" not in body:
         body["temperature"] = call.temperature
     if stream:

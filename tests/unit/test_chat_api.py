@@ -252,6 +252,7 @@ def test_needs_of_each_feature() -> None:
     assert needs_of(req()) == Need.NONE
     assert needs_of(req(tools=[TOOL])) == Need.TOOLS
     assert needs_of(req(tools=[TOOL], tool_choice="none")) == Need.NONE
+    assert needs_of(req(extra_body={"functions": [TOOL["function"]]})) == Need.TOOLS  # legacy, passed verbatim
     assert needs_of(req(response_format={"type": "json_object"})) == Need.JSON_MODE
     assert needs_of(req(reasoning={"effort": "low"})) == Need.REASONING
     assert needs_of(req(reasoning={"exclude": True})) == Need.NONE
