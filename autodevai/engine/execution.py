@@ -388,7 +388,13 @@ class Executor:
         now = p.clock.now()
         breaker = p.breakers.get(ref.provider, ref.model)
         if counts_as_failure(exc):
+            was = breaker.peek(now)
             breaker.on_failure(now, duration)
+            if was is not BreakerState.OPEN and breaker.peek(now) is BreakerState.OPEN:
+                snap = breaker.snapshot(now)
+                p.alerts.breaker_opened(
+                    ref.provider, ref.model, snap.retry_in_s or 0.0, E.error_class(exc), now, p.clock.wall()
+                )
         else:
             breaker.on_ignored()
         if isinstance(exc, E.RateLimited) and exc.retry_after:
@@ -487,6 +493,7 @@ class Executor:
             reasoning_details=completion.reasoning_details,
             logprobs=completion.logprobs,
             message_extra=completion.message_extra,
+            simulated=completion.simulated,
         )
 
     async def _finish_failed(
@@ -535,6 +542,8 @@ class Executor:
         )
 
     async def _store(self, record: RequestRecord) -> None:
+        """Commit the finished request (after raising any alert its outcome caused: budgets, trends)."""
+        self.parts.alerts.check(self.parts.clock.now(), self.parts.clock.wall())
         try:
             # If the caller is cancelled while waiting, the row is still committed by the store's writer.
             await self.parts.store.record_request(record)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from autodevai.engine import constants as C
 from autodevai.engine.adaptive import Adaptive
 from autodevai.engine.advisor import Recommendation, recommend
+from autodevai.engine.alerts import AlertEvent, AlertMonitor, AlertSink
 from autodevai.engine.breaker import BreakerBoard
 from autodevai.engine.budget import BudgetLedger
 from autodevai.engine.catalog import Catalog
@@ -100,6 +101,10 @@ class Engine:
         # Models as providers listed them (before quality priors and overrides): what the disk cache keeps, so
         # removing an override later restores the prior instead of a stale value.
         self._raw_models: list[ModelInfo] = []
+        budget = BudgetLedger(
+            settings.budget, spent_today=day, spent_month=month, spent_total=total, now_wall=clock.wall()
+        )
+        metrics = Metrics()
         self.parts = Components(
             settings=settings,
             providers={},
@@ -107,10 +112,9 @@ class Engine:
             router=Router(catalog, settings.routing),
             breakers=BreakerBoard(settings.resilience.breaker, rng),
             limiter=RateLimiter(),
-            budget=BudgetLedger(
-                settings.budget, spent_today=day, spent_month=month, spent_total=total, now_wall=clock.wall()
-            ),
-            metrics=Metrics(),
+            budget=budget,
+            metrics=metrics,
+            alerts=AlertMonitor(metrics, budget),
             store=store,
             clock=clock,
             rng=rng,
@@ -582,6 +586,15 @@ class Engine:
     async def get_request_history(self, limit: int = 100, query: str | None = None) -> list[RequestRecord]:
         """Past requests from the store, newest first; ``query`` matches prompt, answer or model."""
         return await self.parts.store.recent_requests(limit, query or None)
+
+    def add_alert_sink(self, sink: AlertSink) -> Callable[[], None]:
+        """Deliver every future alert (a breaker opened, a budget cap 80 %/100 % spent, a latency or error-rate
+        trend) to ``sink``; returns the function that stops it. Sinks run on the engine's loop and must not block."""
+        return self.parts.alerts.add_sink(sink)
+
+    def recent_alerts(self) -> list[AlertEvent]:
+        """The last alerts raised (at most 50), oldest first."""
+        return self.parts.alerts.recent()
 
     def add_metrics_sink(self, sink: MetricsSink) -> None:
         """``sink.record(event)`` is called after every request (success or failure), on the event loop."""

@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from autodevai.engine.alerts import AlertMonitor
 from autodevai.engine.breaker import BreakerBoard
 from autodevai.engine.budget import BudgetLedger
 from autodevai.engine.catalog import Catalog
@@ -75,6 +76,7 @@ class Components:
     clock: Clock
     rng: random.Random
     counter: TokenCounter
+    alerts: AlertMonitor
     health: dict[str, ProviderHealth] = field(default_factory=dict)
     in_flight: int = 0
     started_wall: float = 0.0

@@ -17,6 +17,7 @@ from autodevai.engine.errors import ConfigError
 from autodevai.engine.types import Preference
 
 __all__ = [
+    "AlertSettings",
     "BreakerSettings",
     "BudgetSettings",
     "ContextSettings",
@@ -49,6 +50,10 @@ class ProviderSettings(BaseModel):
     rpm: Annotated[int, Field(ge=1)] | None = None  # requests per minute for this provider
     tpm: Annotated[int, Field(ge=1)] | None = None  # tokens per minute
     attribution: bool = True  # OpenRouter HTTP-Referer / X-Title headers
+    # USD per million tokens for every model of this provider, over what its server lists (e.g. 0 for a local
+    # server, or a contract price). None: the listed price; a model on a loopback server that lists none costs 0.
+    price_in_per_m: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
+    price_out_per_m: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -83,6 +88,11 @@ class RoutingSettings(BaseModel):
     allow_free: bool = False
     # explicit fallback chains: model id -> models to try after it, in order
     chains: dict[str, list[str]] = Field(default_factory=dict)
+    # Models whose server lists no usable price are routed to only when this is on (a budget cannot reserve for
+    # them; their cost shows as unknown). An explicit model id is not affected by it.
+    allow_unknown_price: bool = False
+    # Model ids routing never picks, as shell-style patterns ("*:free", "openai/o1*", "local:*" for a provider).
+    exclude: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
 
 
 class BudgetSettings(BaseModel):
@@ -92,6 +102,9 @@ class BudgetSettings(BaseModel):
     monthly_usd: NonNeg | None = None
     total_usd: NonNeg | None = None
     per_request_usd: NonNeg | None = None
+    # A call whose cost cannot be known (no usage.cost, no cost header, no price): "refuse" it while a cap is set,
+    # or "allow" it and count it as $0 (it shows as unknown everywhere).
+    unknown_cost: Literal["refuse", "allow"] = "refuse"
 
 
 class BreakerSettings(BaseModel):
@@ -142,6 +155,14 @@ class GatewaySettings(BaseModel):
     port: Annotated[int, Field(ge=0, le=65535)] = 8765
 
 
+class AlertSettings(BaseModel):
+    """Where alerts (a breaker opened, a budget cap 80 %/100 % spent, latency or error-rate trends) go."""
+
+    model_config = _Strict
+
+    desktop_notifications: bool = True  # the desktop app shows them as system notifications
+
+
 class Settings(BaseModel):
     model_config = _Strict
 
@@ -151,6 +172,7 @@ class Settings(BaseModel):
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     quality_overrides: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")

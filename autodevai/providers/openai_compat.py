@@ -121,11 +121,14 @@ class OpenAICompatProvider:
 
     def _parse_completion(self, call: ProviderCall, response: httpx.Response) -> Completion:
         try:
-            return wire.parse_completion(
-                json.loads(response.content),
-                provider=self.name,
-                requested_model=call.model,
-                generation_header=response.headers.get("x-generation-id"),
+            return wire.with_headers(
+                wire.parse_completion(
+                    json.loads(response.content),
+                    provider=self.name,
+                    requested_model=call.model,
+                    generation_header=response.headers.get("x-generation-id"),
+                ),
+                response.headers,
             )
         except wire.EmbeddedError as exc:
             raise error_map.error_for_payload(self.name, call.model, exc.error) from exc
@@ -266,14 +269,13 @@ class OpenAICompatProvider:
                 yield event
         if not state.finished:
             raise self._interrupted(call.model, state, "the stream ended before its final chunk")
-        yield StreamEvent(
-            completion=state.completion(
-                provider=self.name,
-                requested_model=call.model,
-                generation_header=response.headers.get("x-generation-id"),
-                ttft_s=ttft,
-            )
+        completion = state.completion(
+            provider=self.name,
+            requested_model=call.model,
+            generation_header=response.headers.get("x-generation-id"),
+            ttft_s=ttft,
         )
+        yield StreamEvent(completion=wire.with_headers(completion, response.headers))
         if state.done:
             await _drain(chunks, deadline)
 

@@ -20,7 +20,9 @@ What goes into a body (OpenAI's API reference for ``POST /chat/completions``, Op
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -38,7 +40,11 @@ __all__ = [
     "parse_completion",
     "parse_usage",
     "uses_max_completion_tokens",
+    "with_headers",
 ]
+
+SIMULATED_HEADER = "x-autodevai-simulated"  # our simulator marks every answer with it
+COST_HEADER = "x-litellm-response-cost"  # LiteLLM's proxy: the call's cost in USD
 
 # Message fields parsed into Completion's own fields; any other field of a response message is kept as sent.
 _KNOWN_MESSAGE_FIELDS = frozenset(
@@ -274,3 +280,21 @@ def parse_completion(
         logprobs=logprobs if isinstance(logprobs, dict) else None,
         message_extra=extra or None,
     )
+
+
+def with_headers(completion: Completion, headers: Mapping[str, str]) -> Completion:
+    """``completion`` with what the response headers add: LiteLLM's cost (when the body has no ``usage.cost``)
+    and our simulator's mark."""
+    simulated = headers.get(SIMULATED_HEADER) == "1"
+    cost = completion.usage.cost
+    if cost is None:
+        raw = headers.get(COST_HEADER)
+        try:
+            header_cost = float(raw) if raw is not None else None
+        except ValueError:
+            header_cost = None
+        if header_cost is not None and math.isfinite(header_cost) and header_cost >= 0:
+            cost = header_cost
+    if cost == completion.usage.cost and not simulated:
+        return completion
+    return dataclasses.replace(completion, usage=dataclasses.replace(completion.usage, cost=cost), simulated=simulated)

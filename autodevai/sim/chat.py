@@ -30,6 +30,7 @@ from autodevai.sim.state import Generation, SimState, ceil_seconds, dump, error_
 __all__ = ["handle_chat"]
 
 KEEPALIVE = b": OPENROUTER PROCESSING\n\n"
+SIMULATED = ("x-autodevai-simulated", "1")  # every answer says it is simulated (clients show it)
 DONE = b"data: [DONE]\n\n"
 _CHUNK_TAIL = b'},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]}\n\n'
 _MESSAGES = {
@@ -278,7 +279,7 @@ async def _whole(
     if scale > 0:
         await asyncio.sleep(scale * (model.profile.ttft_s + reply.completion_tokens / model.profile.tokens_per_s))
     kind = fault.kind if fault is not None else None
-    headers = [("x-generation-id", gen.id)]
+    headers = [("x-generation-id", gen.id), SIMULATED]
     body = _envelope(gen, "chat.completion")
     message = reply.message()
     choice = {"logprobs": reply.logprobs_json(), "finish_reason": reply.finish_reason,
@@ -320,7 +321,7 @@ async def _stream(
 ) -> None:  # fmt: skip
     scale = state.config.latency_scale
     kind = fault.kind if fault is not None else None
-    await resp.start_stream(200, [("x-generation-id", gen.id)])
+    await resp.start_stream(200, [("x-generation-id", gen.id), SIMULATED])
     await resp.send_chunks([KEEPALIVE])
     if scale > 0:
         await _wait(resp, scale * model.profile.ttft_s, state.config.keepalive_s)
