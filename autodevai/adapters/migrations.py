@@ -81,8 +81,12 @@ _V3: tuple[str, ...] = (
 )
 
 # v4: what the request used beyond text and what came back besides it (tools, response format, media parts;
-# tool calls, reasoning, refusal, cached/reasoning tokens), as JSON; NULL for a plain text request and answer.
-_V4: tuple[str, ...] = ("ALTER TABLE requests ADD COLUMN detail TEXT",)
+# tool calls, reasoning, refusal, cached/reasoning tokens), as JSON, NULL for a plain text request and answer;
+# and where cost_usd comes from ("provider", "catalog", or "unknown": counted as 0 but not known to be 0).
+_V4: tuple[str, ...] = (
+    "ALTER TABLE requests ADD COLUMN detail TEXT",
+    "ALTER TABLE requests ADD COLUMN cost_source TEXT NOT NULL DEFAULT 'provider'",
+)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

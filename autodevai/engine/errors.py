@@ -17,6 +17,7 @@ providers redact before raising, and ``EngineError.__str__`` passes through ``re
     │   ├── PaymentRequired         402 out of credits                                                   (final)
     │   ├── ContentFiltered         403 moderation                                                       (final)
     │   └── BadRequest              400 and other 4xx                                                    (final)
+    │       └── ContextRejected(limit) the server refused the prompt as longer than its window (it may say the limit)
     ├── CircuitOpen(until)          the breaker for (provider, model) is open
     ├── BudgetExceeded(left)        the request's worst-case cost does not fit what is left of a cap
     ├── ContextTooLong              messages + max_tokens do not fit any allowed model's window
@@ -44,6 +45,7 @@ __all__ = [
     "CircuitOpen",
     "ConfigError",
     "ContentFiltered",
+    "ContextRejected",
     "ContextTooLong",
     "DeadlineExceeded",
     "EngineError",
@@ -221,6 +223,17 @@ class BadRequest(ProviderError):
     hint = "the provider refused the request's parameters; check the model id and parameters"
 
 
+class ContextRejected(BadRequest):
+    """The server refused the request as longer than its context window; ``limit`` is the window it stated (None
+    when it did not). The engine compresses and retries once when it did not know the window beforehand."""
+
+    hint = "shorten the prompt or lower max_tokens; set the model's window if the server does not list it"
+
+    def __init__(self, message: str, *, limit: int | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.limit = limit
+
+
 class CircuitOpen(EngineError):
     """The breaker of ``(provider, model)`` is open until ``until`` (engine clock seconds)."""
 
@@ -238,8 +251,8 @@ class BudgetExceeded(EngineError):
 
     hint = "raise the cap with `autodevai config set budget.<cap>_usd N`, lower max_tokens, or pick a cheaper model"
 
-    def __init__(self, message: str, *, cap: str, left: float, needed: float) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, cap: str, left: float, needed: float, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.cap = cap
         self.left = left
         self.needed = needed

@@ -26,7 +26,7 @@ from autodevai.engine.breaker import BreakerState, counts_as_failure
 from autodevai.engine.capabilities import needs_of
 from autodevai.engine.constants import FREE_MODEL_RPM
 from autodevai.engine.detail import request_detail
-from autodevai.engine.fitting import count_prompt, fit_and_route, report_dict, tool_tokens
+from autodevai.engine.fitting import compress_into, count_prompt, fit_and_route, report_dict, tool_tokens
 from autodevai.engine.metrics import RequestEvent
 from autodevai.engine.ports import Provider, RequestRecord
 from autodevai.engine.retry import fits_deadline, retry_delay
@@ -68,6 +68,7 @@ class _State:
     compression: CompressionReport | None = None
     prompt_text: str = ""
     ttft_s: float | None = None
+    shrunk: bool = False  # compressed once after a server refused the prompt as too long
 
 
 class Executor:
@@ -211,6 +212,10 @@ class Executor:
                 continue
             if skip_vendor is not None and info.vendor == skip_vendor:
                 continue
+            if not info.price_known and p.settings.budget.unknown_cost == "refuse" and p.settings.budget.capped:
+                last_error = _unknown_price(info.id)
+                state.attempts.append(E.Attempt(ref.provider, ref.model, "BudgetExceeded", "price unknown"))
+                continue
             try:
                 reservation = p.budget.reserve(
                     info.worst_case_cost(state.prompt_tokens, request.max_tokens), clock.wall()
@@ -222,7 +227,9 @@ class Executor:
             is_last = index == len(decision.candidates) - 1
             spent = False
             try:
-                for retry in range(res.retries_per_model + 1):
+                retry = -1
+                while retry < res.retries_per_model:
+                    retry += 1
                     if total_attempts >= res.max_attempts:
                         break
                     now = clock.now()
@@ -285,6 +292,12 @@ class Executor:
                         if isinstance(exc, E.ContentFiltered):
                             skip_vendor = info.vendor
                             break
+                        if isinstance(exc, E.ContextRejected) and not info.context_known and not state.shrunk:
+                            # The window was unknown, so the prompt went as it was; now the server said it is
+                            # too long: compress to what it stated (or by a quarter) and try this model once more.
+                            request = await self._shrink(request, exc, info, state)
+                            retry -= 1  # not one of the model's retries
+                            continue
                         if not exc.retryable:
                             raise
                         delay = retry_delay(exc, retry, res.backoff_base_s, res.backoff_max_s, p.rng)
@@ -302,11 +315,11 @@ class Executor:
                     duration = clock.now() - t0
                     breaker.on_success(clock.now(), duration)
                     p.health_of(ref.provider).ok(clock.wall())
-                    cost = self._cost(completion, info)
+                    cost, source = self._cost(completion, info)
                     p.budget.settle(reservation, cost, clock.wall())
                     spent = True
                     state.attempts.append(E.Attempt(ref.provider, completion.model, "ok", latency_ms=duration * 1000.0))
-                    response = await self._finish_ok(request, decision, state, completion, cost)
+                    response = await self._finish_ok(request, decision, state, completion, cost, source)
                     state.finished = True
                     yield response
                     return
@@ -414,12 +427,44 @@ class Executor:
             provider=provider,
         )
 
-    @staticmethod
-    def _cost(completion: Completion, info: ModelInfo) -> float:
-        if completion.usage.cost is not None:
-            return completion.usage.cost
+    def _cost(self, completion: Completion, asked: ModelInfo) -> tuple[float, str]:
+        """USD of a finished call and where the number comes from: what the provider reported ("provider": the
+        body's ``usage.cost`` or a cost header), else the catalog price of the model that *answered* ("catalog"),
+        else "unknown" (counted as $0, shown as unknown). A model id the catalog does not list that extends the
+        asked one (a dated snapshot, "gpt-4o" -> "gpt-4o-2024-08-06") is priced as the asked model."""
         u = completion.usage
-        return u.prompt_tokens * info.price_in + u.completion_tokens * info.price_out + info.price_request
+        if u.cost is not None:
+            return u.cost, "provider"
+        answered = asked
+        if completion.model != asked.id:
+            found = self.parts.catalog.find(completion.model, asked.provider) or self.parts.catalog.find(
+                completion.model
+            )
+            answered = found if found is not None else asked
+            if found is None and not completion.model.startswith(asked.id.split(":", 1)[0]):
+                return 0.0, "unknown"
+        if not answered.price_known:
+            return 0.0, "unknown"
+        return answered.cost(u.prompt_tokens, u.completion_tokens), "catalog"
+
+    async def _shrink(
+        self, request: ChatRequest, exc: E.ContextRejected, info: ModelInfo, state: _State
+    ) -> ChatRequest:
+        """``request`` compressed to fit the window the server just stated (a quarter smaller when it stated
+        none); raises ``exc`` when compression is off or cannot help."""
+        p = self.parts
+        state.shrunk = True
+        if p.settings.context.strategy == "off":
+            raise exc
+        output = min(request.max_tokens, info.max_output) if info.max_output else request.max_tokens
+        window = exc.limit if exc.limit else int((state.prompt_tokens + output) * 0.75)
+        try:
+            fitted, tokens, report = await compress_into(request, window - output, p.counter, p.settings.context)
+        except E.ContextTooLong:
+            raise exc from None
+        state.prompt_tokens, state.compression = tokens, report
+        log.info("%s refused %s tokens; compressed to %s and retrying", info.id, report.tokens_before, tokens)
+        return fitted
 
     async def _finish_ok(
         self,
@@ -428,6 +473,7 @@ class Executor:
         state: _State,
         completion: Completion,
         cost: float,
+        cost_source: str,
     ) -> EngineResponse:
         p = self.parts
         latency = p.clock.now() - state.started
@@ -464,6 +510,7 @@ class Executor:
                 prompt_tokens=usage.prompt_tokens,
                 completion_tokens=usage.completion_tokens,
                 cost_usd=cost,
+                cost_source=cost_source,
                 prompt=state.prompt_text or _prompt_text(request),
                 answer=completion.content,
                 attempts=[_attempt_dict(a) for a in state.attempts],
@@ -494,6 +541,7 @@ class Executor:
             logprobs=completion.logprobs,
             message_extra=completion.message_extra,
             simulated=completion.simulated,
+            cost_source=cost_source,
         )
 
     async def _finish_failed(
@@ -562,6 +610,19 @@ def _provider_call(request: ChatRequest, ref: ModelRef) -> ProviderCall:
         params=request.api_fields(),
         openrouter=request.openrouter,
         extra_body=request.extra_body,
+    )
+
+
+def _unknown_price(model: str) -> E.BudgetExceeded:
+    return E.BudgetExceeded(
+        f"{model}'s price is unknown and a budget cap is set, so its cost could not be held to the cap",
+        cap="unknown price",
+        left=0.0,
+        needed=0.0,
+        hint=(
+            "give its provider a price (price_in_per_m / price_out_per_m, 0 for your own server), or set "
+            'budget.unknown_cost = "allow" to count calls of unknown cost as $0'
+        ),
     )
 
 

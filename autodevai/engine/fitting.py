@@ -25,7 +25,15 @@ from autodevai.engine.types import ChatMessage, ChatRequest, ModelRef, RouteDeci
 if TYPE_CHECKING:
     from autodevai.engine.compression import CompressionReport
 
-__all__ = ["THREAD_CHARS", "count_prompt", "fit_and_route", "off_loop_if_long", "report_dict", "tool_tokens"]
+__all__ = [
+    "THREAD_CHARS",
+    "compress_into",
+    "count_prompt",
+    "fit_and_route",
+    "off_loop_if_long",
+    "report_dict",
+    "tool_tokens",
+]
 
 THREAD_CHARS = 40_000  # ~10K tokens: below this, counting in-line costs less than a thread hop
 SAFETY = 0.98  # leave 2 % of the window for counting differences of approximate (non-OpenAI) tokenizers
@@ -52,6 +60,18 @@ def tool_tokens(counter: TokenCounter, request: ChatRequest) -> int:
     if not request.tools:
         return 0
     return counter.count(json.dumps(request.api_fields()["tools"], separators=(",", ":")), request.model)
+
+
+async def compress_into(
+    request: ChatRequest, budget: int, counter: TokenCounter, settings: ContextSettings
+) -> tuple[ChatRequest, int, CompressionReport]:
+    """``request`` with its messages compressed into ``budget`` prompt tokens (with the 2 % safety margin), its
+    new prompt tokens and the report. Raises ``ContextTooLong`` when that cannot be done."""
+    target = int(budget * SAFETY)
+    if target <= 0:
+        raise ContextTooLong(f"no room for the prompt in {budget:,} tokens", tokens=budget, limit=budget)
+    messages, report = await _compress(request.messages, target, counter, request.model, settings.strategy)
+    return request.model_copy(update={"messages": list(messages)}), report.tokens_after, report
 
 
 Decide = Callable[[ChatRequest, int], RouteDecision]

@@ -30,6 +30,7 @@ from autodevai.engine.errors import (
     redact,
 )
 from autodevai.engine.execution import Executor, StreamItem
+from autodevai.engine.pricing import apply_provider_prices
 from autodevai.engine.fitting import off_loop_if_long
 from autodevai.engine.metrics import Metrics, MetricsSink, MetricsSummary, RequestEvent, Stats
 from autodevai.engine.ports import Clock, Provider, RequestRecord, SecretStore, Store, SystemClock, TokenCounter
@@ -179,7 +180,7 @@ class Engine:
                 continue
             ps = p.settings.provider(name)
             allowed = set(ps.models) if ps else set()
-            listed = [m for m in result if not allowed or m.id in allowed]
+            listed = apply_provider_prices([m for m in result if not allowed or m.id in allowed], ps)
             health.models_listed = len(listed)
             models.extend(listed)
         # Keep cached models of providers that failed, so one outage does not empty the catalog.

@@ -99,6 +99,7 @@ class RequestRecord:
     stream: bool = False
     compression: Mapping[str, Any] | None = None  # the CompressionReport when the prompt was fitted
     detail: Mapping[str, Any] | None = None  # what the request used beyond text and what came back (tools, ...)
+    cost_source: str = "provider"  # "provider", "catalog" or "unknown" (cost_usd is then 0 but not known to be)
 
 
 class Store(Protocol):

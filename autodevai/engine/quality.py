@@ -6,6 +6,11 @@ GPQA as published by the vendors and independent leaderboards, early 2025), roun
 order models roughly, they do not measure them. Users override any value with ``quality_overrides`` in the
 settings; routing only ever reads the catalog's ``ModelInfo.quality``.
 
+A catalog that publishes a benchmark wins over the table: OpenRouter's 2026 ``/models`` carries Artificial
+Analysis' Intelligence Index per model, and ``quality_from_index`` maps it onto the same 0..1 scale (fitted to
+the table's models that have an index, so old and new models compare: index 7 -> 0.77, 26 -> 0.94, 63 -> 0.99).
+A table written in early 2025 cannot know a model released later; the catalog's own numbers can.
+
 ``quality_prior`` looks a model id up in the table (also with a ``:free`` / ``:nitro`` / ... variant suffix,
 a date or version tag such as ``-2024-08-06``, or without the vendor prefix, as plain OpenAI servers name
 models), and otherwise falls back to a heuristic from the model's output price tier (see ``_PRICE_TIERS``).
@@ -13,9 +18,10 @@ models), and otherwise falls back to a heuristic from the model's output price t
 
 from __future__ import annotations
 
+import math
 import re
 
-__all__ = ["QUALITY_PRIOR", "quality_prior"]
+__all__ = ["QUALITY_PRIOR", "quality_from_index", "quality_prior"]
 
 QUALITY_PRIOR: dict[str, float] = {
     # OpenAI
@@ -136,3 +142,9 @@ def quality_prior(model_id: str, price_out: float, context_length: int) -> float
     if context_length < _SMALL_CONTEXT:
         prior -= _SMALL_CONTEXT_PENALTY
     return round(max(0.0, min(1.0, prior)), 2)
+
+
+def quality_from_index(index: float) -> float:
+    """Quality (0..1) from an Artificial Analysis Intelligence Index (about 0..70): ``0.99 - 0.4 e^(-index/12)``,
+    a saturating curve through the table's values for the models that have both."""
+    return round(max(0.0, min(1.0, 0.99 - 0.4 * math.exp(-max(0.0, index) / 12.0))), 3)

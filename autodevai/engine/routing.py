@@ -3,7 +3,11 @@
 Filters per request: the context fits (``prompt + min(max_tokens, max_output) <= context_length``), the model
 can serve what the request uses (``needs``: tools, structured output, image input, ... — ``capabilities.py``),
 the ``provider`` restriction, no open breaker (``is_open``), the worst-case cost fits ``budget_left``; static per
-settings: text output, ``quality >= min_quality``, ``:free`` models only if ``allow_free``.
+settings: text output, ``quality >= min_quality``, free models only if ``allow_free``, never a model the catalog
+marks as not for routing (routers, aliases, ``:batch`` variants, non-chat and per-output-billed models: see
+``pricing.py``) nor one matching ``routing.exclude``, unknown prices only if ``allow_unknown_price``. A window the
+server did not state counts as fitting (the prompt is sent as it is). Costs use the price tier the prompt reaches
+(``ModelInfo.price_tiers``).
 
 Strategies (``Preference``):
 
@@ -35,6 +39,7 @@ from autodevai.engine import constants
 from autodevai.engine.capabilities import LABELS, Need, abilities_of, describe
 from autodevai.engine.catalog import Catalog
 from autodevai.engine.errors import CapabilityMissing, ContextTooLong, InvalidRequest, NoRouteAvailable
+from autodevai.engine.pricing import exclusion_kind, is_free, matches_any
 from autodevai.engine.settings import RoutingSettings
 from autodevai.engine.types import LiveStats, ModelInfo, ModelRef, Preference, RouteDecision
 
@@ -56,24 +61,33 @@ OpenFn = Callable[[ModelRef], bool]
 class _Entry:
     """One catalog model, flattened for the hot loop. ``pos`` indexes the eligible list (-1: not eligible)."""
 
-    __slots__ = ("blended", "caps", "ctx", "id", "mo", "pin", "pos", "pout", "preq", "provider", "quality", "ref")
+    __slots__ = ("blended", "caps", "ctx", "id", "low_in", "low_out", "mo", "pin", "pos", "pout", "preq", "provider",
+                 "quality", "ref", "tiers")  # fmt: skip
 
     def __init__(self, info: ModelInfo) -> None:
         self.pos = -1
         self.ref = info.ref
         self.id = info.id
         self.provider = info.provider
-        self.ctx = info.context_length
+        self.ctx = info.context_length if info.context_known else _NO_LIMIT
         self.mo = info.max_output or _NO_LIMIT
         self.pin = info.price_in
         self.pout = info.price_out
         self.preq = info.price_request
+        self.tiers = tuple((t.min_prompt_tokens, t.price_in, t.price_out) for t in info.price_tiers)
+        # The lowest prices any prompt size pays: the bounds of the cost walk's threshold.
+        self.low_in = min([self.pin, *(t[1] for t in self.tiers)])
+        self.low_out = min([self.pout, *(t[2] for t in self.tiers)])
         self.quality = info.quality
         self.blended = (3.0 * info.price_in + info.price_out) / 4.0  # USD per token at a 3:1 input:output mix
         self.caps = int(abilities_of(info))
 
     def cost(self, prompt: int, max_tokens: int) -> float:
-        return prompt * self.pin + max_tokens * self.pout + self.preq
+        pin, pout = self.pin, self.pout
+        for start, tier_in, tier_out in self.tiers:
+            if prompt >= start:
+                pin, pout = tier_in, tier_out
+        return prompt * pin + max_tokens * pout + self.preq
 
 
 def _price_part(e: _Entry) -> float:
@@ -92,11 +106,11 @@ class _Pool:
     def __init__(self, provider: str | None, entries: list[_Entry]) -> None:
         self.provider = provider
         self.entries = entries
-        free = [e for e in entries if e.pin == 0 and e.pout == 0 and e.preq == 0]
-        paid = [e for e in entries if e.pin or e.pout or e.preq]
+        free = [e for e in entries if e.pin == 0 and e.pout == 0 and e.preq == 0 and not e.tiers]
+        paid = [e for e in entries if e.pin or e.pout or e.preq or e.tiers]
         self.free = sorted(free, key=lambda e: (-e.quality, e.id, e.provider))
-        self.by_in = sorted(paid, key=lambda e: (e.pin, e.pout, e.id, e.provider))
-        self.by_out = sorted(paid, key=lambda e: (e.pout, e.pin, e.id, e.provider))
+        self.by_in = sorted(paid, key=lambda e: (e.low_in, e.low_out, e.id, e.provider))
+        self.by_out = sorted(paid, key=lambda e: (e.low_out, e.low_in, e.id, e.provider))
         self.orders: dict[Preference, list[_Entry]] = {}
         by_mo: dict[int, list[int]] = {}
         for e in entries:
@@ -215,34 +229,42 @@ class Router:
     # ---- precomputation ----
 
     def _build(self) -> None:
-        s = self._settings
         eligible: list[_Entry] = []
         by_ref: dict[ModelRef, _Entry] = {}
-        no_text = low_quality = free_blocked = 0
+        counts: dict[str, int] = {}
         for m in self._catalog.all():
             e = by_ref[m.ref] = _Entry(m)
-            if "text" not in m.output_modalities:
-                no_text += 1
-            elif m.quality < s.min_quality:
-                low_quality += 1
-            elif not s.allow_free and m.id.endswith(":free"):
-                free_blocked += 1
+            why = self._static_reason(m)
+            if why:
+                counts[why] = counts.get(why, 0) + 1
             else:
                 e.pos = len(eligible)
                 eligible.append(e)
         self._eligible, self._by_ref = eligible, by_ref
-        static = (
-            ("no text output", no_text),
-            (f"quality below {s.min_quality:.2f}", low_quality),
-            ("free models not allowed", free_blocked),
-        )
-        self._static_excluded = tuple((r, n) for r, n in static if n)
+        self._static_excluded = tuple(counts.items())
         self._price = [_price_part(e) for e in eligible]
         self._pools = {}
         self._orders = {Preference.QUALITY: sorted(eligible, key=lambda e: (-e.quality, e.blended, e.id, e.provider))}
         self._score_live(None)
         self._live_at = None  # the first SPEED/BALANCED decision with live data rescores at once
         self._built_version = self._catalog.version
+
+    def _static_reason(self, m: ModelInfo) -> str:
+        """Why settings or the catalog keep ``m`` out of every ranking ("" when it is eligible)."""
+        s = self._settings
+        if m.route_exclusion:
+            return exclusion_kind(m.route_exclusion)
+        if "text" not in m.output_modalities:
+            return "no text output"
+        if s.exclude and matches_any(m, s.exclude):
+            return "excluded by routing.exclude"
+        if not m.price_known and not s.allow_unknown_price:
+            return "price unknown (routing.allow_unknown_price is off)"
+        if m.quality < s.min_quality:
+            return f"quality below {s.min_quality:.2f}"
+        if not s.allow_free and is_free(m):
+            return "free models not allowed"
+        return ""
 
     def _score_live(self, live: LiveFn | None) -> None:
         w = self._settings.weights
@@ -323,7 +345,7 @@ class Router:
             if is_open(e.ref):
                 n_open += 1
                 continue
-            if budget is not None and prompt * e.pin + out * e.pout + e.preq > budget:
+            if budget is not None and e.cost(prompt, out) > budget:
                 n_budget += 1
                 continue
             found.append(e)
@@ -336,9 +358,9 @@ class Router:
     ) -> tuple[list[_Entry], int, int]:
         """The ``need`` cheapest passing models for this prompt/output mix.
 
-        Free ones by quality, then a threshold walk down the by-input-price and by-output-price lists
-        together, stopping once no unseen model can beat the ``need``-th best found: at depth i an unseen
-        model costs at least ``prompt * by_in[i].pin + max_tokens * by_out[i].pout``.
+        Free ones by quality, then a threshold walk down the by-input-price and by-output-price lists (sorted by
+        the lowest price any tier pays) together, stopping once no unseen model can beat the ``need``-th best
+        found: at depth i an unseen model costs at least ``prompt * by_in[i].low_in + max_tokens * by_out[i].low_out``.
         """
         found, n_open, n_budget = self._walk(pool.free, need, req, min_q, skip)
         rem = need - len(found)
@@ -361,13 +383,13 @@ class Router:
                 if is_open(e.ref):
                     n_open += 1
                     continue
-                if budget is not None and prompt * e.pin + out * e.pout + e.preq > budget:
+                if budget is not None and e.cost(prompt, out) > budget:
                     n_budget += 1
                     continue
-                insort(top, (prompt * e.pin + max_tokens * e.pout + e.preq, -e.quality, pos))
+                insort(top, (e.cost(prompt, max_tokens), -e.quality, pos))
                 if len(top) > rem:
                     top.pop()
-            if len(top) >= rem and prompt * a.pin + max_tokens * b.pout > top[-1][0]:
+            if len(top) >= rem and prompt * a.low_in + max_tokens * b.low_out > top[-1][0]:
                 break
         found.extend(self._eligible[t[2]] for t in top)
         return found, n_open, n_budget
@@ -511,6 +533,11 @@ class Router:
                 limit=e.ctx,
             )
         reasons = [f"{e.id} requested explicitly (served by {e.provider})", *self._capability_notes(pool, req.needs)]
+        assert info is not None  # e exists, so info does
+        if info.route_exclusion:
+            reasons.append(f"note: {e.id} is {info.route_exclusion}")
+        if not info.price_known:
+            reasons.append(f"note: {e.id}'s price is unknown; its cost shows as unknown unless the provider reports it")
         if req.is_open(e.ref):
             reasons.append(f"{e.id} has an open breaker: it is skipped until the breaker half-opens")
         if req.budget is not None and e.cost(prompt, out) > req.budget:

@@ -106,6 +106,11 @@ class BudgetSettings(BaseModel):
     # or "allow" it and count it as $0 (it shows as unknown everywhere).
     unknown_cost: Literal["refuse", "allow"] = "refuse"
 
+    @property
+    def capped(self) -> bool:
+        """True when any cap is set."""
+        return any(v is not None for v in (self.daily_usd, self.monthly_usd, self.total_usd, self.per_request_usd))
+
 
 class BreakerSettings(BaseModel):
     model_config = _Strict

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from autodevai.engine.errors import (
     AuthRejected,
     BadRequest,
     ContentFiltered,
+    ContextRejected,
     MalformedResponse,
     PaymentRequired,
     ProviderError,
@@ -35,6 +37,17 @@ __all__ = [
     "error_for_status",
     "parse_retry_after",
 ]
+
+# A server refusing a prompt longer than its window. OpenAI/vLLM: "This model's maximum context length is 8192
+# tokens. However, ..."; OpenRouter: "This endpoint's maximum context length is ..."; LiteLLM:
+# "ContextWindowExceededError"; llama.cpp: "the request exceeds the available context size"; others say
+# "context_length_exceeded" or "too many tokens".
+_CONTEXT_ERROR = re.compile(
+    r"maximum context length|context[ _]length[ _]exceeded|context ?window|exceeds? the (?:available )?context"
+    r"|too many (?:input )?tokens|prompt is too long",
+    re.IGNORECASE,
+)
+_CONTEXT_LIMIT = re.compile(r"(?:maximum context length|context size|context window)\D{0,20}?(\d[\d,]*)", re.IGNORECASE)
 
 _BY_STATUS: dict[int, type[ProviderError]] = {
     400: BadRequest,
@@ -139,6 +152,15 @@ def _build(
     cls = class_for_status(status)
     about = f" for {model}" if model else ""
     message = redact(f"{provider} answered HTTP {status}{about}: {detail or 'no details'}")
+    if status in (400, 413, 422) and _CONTEXT_ERROR.search(detail):
+        limit = _CONTEXT_LIMIT.search(detail)
+        return ContextRejected(
+            message,
+            limit=int(limit.group(1).replace(",", "")) if limit else None,
+            provider=provider,
+            model=model,
+            status=status,
+        )
     if cls is RateLimited:
         if retry_after is not None:
             message += f" (retry after {retry_after:.1f} s)"

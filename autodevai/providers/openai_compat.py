@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -26,15 +27,19 @@ from autodevai.engine.errors import (
 )
 from autodevai.engine.messages import media_chars
 from autodevai.engine.types import Completion, ModelInfo, ProviderCall, StreamEvent
-from autodevai.providers import error_map, models_wire, wire
+from autodevai.providers import error_map, models_wire, server_info, wire
 from autodevai.providers.streaming import StreamState
 
 __all__ = ["LIST_TIMEOUT_S", "OpenAICompatProvider"]
+
+log = logging.getLogger("autodevai.providers")
 
 LIST_TIMEOUT_S = 30.0  # budget for GET /models and GET /key (OpenRouter's catalog is ~1 MB)
 
 _DRAIN_S = 0.5  # at most this long to read the end of a stream's body after [DONE]
 _THREAD_BODY_CHARS = 1 << 20  # bodies with more media data than this are encoded off the event loop
+_MAX_PAGES = 50  # a paginated model list longer than this is cut (with a warning), not followed forever
+_PROBE_TIMEOUT_S = 5.0  # a server's own model-info endpoints: local servers answer at once or not at all
 # Exceptions that can escape httpx (or our asyncio deadline) while a request is on the wire.
 _TRANSPORT_ERRORS = (httpx.HTTPError, TimeoutError)
 
@@ -142,12 +147,17 @@ class OpenAICompatProvider:
             return wire.dumps(self._body(call, stream=stream))
         return await asyncio.to_thread(lambda: wire.dumps(self._body(call, stream=stream)))
 
-    async def _get_json(self, path: str, timeout_s: float) -> Any:
-        """GET ``base_url + path`` and return the parsed JSON body; errors mapped like chat's."""
+    async def _get_json(self, path: str, timeout_s: float, *, url: str | None = None, body: Any = None) -> Any:
+        """GET ``base_url + path`` (or ``url``; POST ``body`` when given) and return the parsed JSON body; errors
+        mapped like chat's."""
         self._check_open(None)
+        target = url or self.base_url + path
         try:
             async with asyncio.timeout(timeout_s):
-                response = await self._client.get(self.base_url + path, headers=self._headers)
+                if body is None:
+                    response = await self._client.get(target, headers=self._headers)
+                else:
+                    response = await self._client.post(target, content=wire.dumps(body), headers=self._headers)
         except _TRANSPORT_ERRORS as exc:
             raise self._transport_error(None, exc, timeout_s) from exc
         if response.status_code != 200:
@@ -302,27 +312,83 @@ class OpenAICompatProvider:
         )
 
     async def list_models(self) -> list[ModelInfo]:
-        """The server's models (``GET /models``), restricted to ``models`` when configured.
+        """The server's models (``GET /models``, every page of a paginated list), restricted to ``models`` when
+        configured; windows, prices and capabilities the list leaves out are asked of the server's own endpoints
+        (``server_info``).
 
         A server without ``/models`` (404) still yields the configured ids, with default metadata.
         """
         try:
-            data = await self._get_json("/models", LIST_TIMEOUT_S)
+            listed = await self._listed_models()
         except ProviderError as exc:
             if self.models and exc.status == 404:
-                return [ModelInfo(id=m, provider=self.name, name=m, vendor=_vendor(m)) for m in self.models]
+                return await self._enrich([_unlisted(self.name, m) for m in self.models])
             raise
+        if self.models:
+            wanted = set(self.models)
+            kept = [m for m in listed if m.id in wanted]
+            seen = {m.id for m in kept}
+            listed = kept + [_unlisted(self.name, m) for m in self.models if m not in seen]
+        return await self._enrich(listed)
+
+    async def _listed_models(self) -> list[ModelInfo]:
+        data = await self._get_json("/models", LIST_TIMEOUT_S)
+        seen_pages = {self.base_url + "/models"}
+        listed: list[ModelInfo] = []
+        while True:
+            try:
+                listed += models_wire.parse_models(data, self.name)
+            except ValueError as exc:
+                raise self._malformed(None, exc) from exc
+            following = models_wire.next_page(data)
+            if following is None:
+                return listed
+            url = str(httpx.URL(self.base_url + "/").join(following))
+            if url in seen_pages or len(seen_pages) >= _MAX_PAGES:
+                log.warning("%s: stopped following the model list's pages at %s", self.name, redact(url))
+                return listed
+            seen_pages.add(url)
+            data = await self._get_json("", LIST_TIMEOUT_S, url=url)
+
+    async def _enrich(self, models: list[ModelInfo]) -> list[ModelInfo]:
+        """Ask LiteLLM's, LM Studio's or Ollama's own endpoints about models whose window or price is unknown.
+        Servers without them answer 404 (or not at all); that only leaves the models as they were."""
+        unknown = {m.id: m for m in models if not m.context_known or not m.price_known}
+        if not unknown:
+            return models
+        root = server_info.server_root(self.base_url)
+        probes: tuple[tuple[str, Callable[[Any, dict[str, ModelInfo]], server_info.Updates]], ...] = (
+            (self.base_url + "/model/info", server_info.litellm_updates),
+            (root + "/api/v0/models", server_info.lmstudio_updates),
+        )
+        for url, parse in probes:
+            try:
+                updates = parse(await self._get_json("", _PROBE_TIMEOUT_S, url=url), unknown)
+            except ProviderError:
+                continue
+            if updates:
+                return server_info.apply(models, updates)
+        return await self._enrich_ollama(models, unknown, root)
+
+    async def _enrich_ollama(
+        self, models: list[ModelInfo], unknown: dict[str, ModelInfo], root: str
+    ) -> list[ModelInfo]:
         try:
-            listed = models_wire.parse_models(data, self.name)
-        except ValueError as exc:
-            raise self._malformed(None, exc) from exc
-        if not self.models:
-            return listed
-        wanted = set(self.models)
-        kept = [m for m in listed if m.id in wanted]
-        seen = {m.id for m in kept}
-        kept += [ModelInfo(id=m, provider=self.name, name=m, vendor=_vendor(m)) for m in self.models if m not in seen]
-        return kept
+            await self._get_json("", _PROBE_TIMEOUT_S, url=root + "/api/version")
+        except ProviderError:
+            return models
+        limit = asyncio.Semaphore(4)
+
+        async def show(model: ModelInfo) -> tuple[str, dict[str, Any]]:
+            async with limit:
+                try:
+                    data = await self._get_json("", _PROBE_TIMEOUT_S, url=root + "/api/show", body={"model": model.id})
+                except ProviderError:
+                    return model.id, {}
+            return model.id, server_info.ollama_update(data, model)
+
+        updates = dict(await asyncio.gather(*(show(m) for m in unknown.values() if not m.context_known)))
+        return server_info.apply(models, updates)
 
     async def key_info(self) -> Mapping[str, Any] | None:
         """Plain OpenAI-compatible servers have no key endpoint."""
@@ -358,6 +424,14 @@ def _named(event: StreamEvent, model: str | None) -> StreamEvent:
         refusal=event.refusal,
         model=model,
     )
+
+
+def _unlisted(provider: str, model_id: str) -> ModelInfo:
+    """A model the user configured that the server's list does not describe: window and price unknown."""
+    return ModelInfo(
+        id=model_id, provider=provider, name=model_id, vendor=_vendor(model_id), context_known=False,
+        price_known=False, modalities_known=False,
+    )  # fmt: skip
 
 
 def _vendor(model_id: str) -> str:

@@ -8,6 +8,8 @@ enough HTTP/1.1 for httpx: Content-Length request bodies, keep-alive, chunked re
         server.queue(Reply.json({"choices": [...]}))
         ... call f"{server.url}/v1/chat/completions" ...
         assert server.requests[0].json["model"] == "m"
+
+``routes`` answers a path the same way every time, before the queue (e.g. a 404 for endpoints a client probes).
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ class ScriptedServer:
     connections: int = 0  # TCP connections accepted (keep-alive reuse keeps this low)
     disconnects: int = 0  # times a client hung up while the server held a response open or hung
     _replies: deque[Reply] = field(default_factory=deque)
+    routes: dict[str, Reply] = field(default_factory=dict)  # path (without query) -> the reply it always gets
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _disconnected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -165,7 +168,8 @@ class ScriptedServer:
                         headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.requests.append(Received(method, path, headers, body))
-                reply = self._replies.popleft() if self._replies else _UNSCRIPTED
+                routed = self.routes.get(path.split("?", 1)[0])
+                reply = routed or (self._replies.popleft() if self._replies else _UNSCRIPTED)
                 keep, abort = await self._answer(reply, reader, writer)
                 if not keep:
                     return

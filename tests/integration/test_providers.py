@@ -528,7 +528,9 @@ async def test_list_models_openrouter_shape(server: ScriptedServer, client: Any)
     server.queue(Reply.json(OPENROUTER_MODELS))
     models = {m.id: m for m in await provider.list_models()}
     assert server.requests[0].method == "GET" and server.requests[0].path == "/api/v1/models"
-    assert set(models) == {"anthropic/claude-sonnet", "meta-llama/llama-3-8b:free"}
+    assert set(models) == {"anthropic/claude-sonnet", "meta-llama/llama-3-8b:free", "openrouter/auto"}
+    assert models["openrouter/auto"].route_exclusion.startswith("a router")  # listed, never routed to
+    assert not models["openrouter/auto"].price_known
     sonnet = models["anthropic/claude-sonnet"]
     assert (sonnet.price_in, sonnet.price_out) == (0.000003, 0.000015)
     assert (sonnet.context_length, sonnet.max_output) == (200000, 8192)
@@ -537,7 +539,8 @@ async def test_list_models_openrouter_shape(server: ScriptedServer, client: Any)
     assert sonnet.vendor == "anthropic" and sonnet.provider == "openrouter"
     assert sonnet.description == "Fast and smart." and sonnet.created == 1718841600 and sonnet.moderated
     free = models["meta-llama/llama-3-8b:free"]
-    assert free.price_in == 0 and free.context_length == 4096 and free.name == free.id
+    assert free.price_in == 0 and free.price_known and free.name == free.id
+    assert not free.context_known  # no window listed: unknown, not 4,096 tokens
 
 
 async def test_list_models_openai_shape_and_configured_subset(server: ScriptedServer, client: Any) -> None:
@@ -548,11 +551,13 @@ async def test_list_models_openai_shape_and_configured_subset(server: ScriptedSe
             {"id": "qwen2:7b", "object": "model", "owned_by": "library"},
         ],
     }
+    for probe in ("/v1/model/info", "/api/v0/models", "/api/version"):  # a server with none of them
+        server.routes[probe] = Reply.json(error_body(404, "no such route"), status=404)
     server.queue(Reply.json(listing), Reply.json(listing), Reply.json(error_body(404, "no such route"), status=404))
     every = await plain(server, client).list_models()
     assert [m.id for m in every] == ["llama3:latest", "qwen2:7b"]
     llama = every[0]
-    assert (llama.price_in, llama.price_out, llama.context_length) == (0.0, 0.0, 4096)
+    assert not llama.context_known and not llama.price_known  # the list says neither
     assert llama.vendor == "library" and llama.provider == "local"
     chosen = plain(server, client, models=["qwen2:7b", "mistral:custom"])
     assert [m.id for m in await chosen.list_models()] == ["qwen2:7b", "mistral:custom"]
