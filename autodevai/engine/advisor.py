@@ -1,7 +1,9 @@
 """Recommendations computed from measured history, each carrying the numbers that triggered it.
 
 Pure: takes a metrics summary, the catalog, budget state and settings; returns ``Recommendation`` values sorted
-by how much they matter. Nothing is advised without enough evidence (``MIN_CALLS``).
+by how much they matter. Nothing is advised without enough evidence (``MIN_CALLS``), and nothing is projected to a
+day from less than ``PROJECTION_MIN_S`` of history: a two-minute burst says nothing about a day. Every projection
+says what it is based on ("12 requests over 47 min").
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from autodevai.engine.breaker import BreakerSnapshot, BreakerState
 from autodevai.engine.budget import BudgetSnapshot
 from autodevai.engine.catalog import Catalog
 from autodevai.engine.metrics import MetricsSummary
+from autodevai.engine.pricing import is_free
 from autodevai.engine.types import ModelInfo, ModelRef
 
 __all__ = ["Recommendation", "recommend"]
@@ -22,6 +25,7 @@ FAILING_SUCCESS_RATE = 0.9
 QUALITY_SLACK = 0.02  # an "equivalent" model may be this much lower on the quality prior
 MIN_SAVING = 0.3  # recommend a cheaper model only if it saves at least 30 %
 LONG_PROMPT_TOKENS = 8_000
+PROJECTION_MIN_S = 1_800.0  # project $/day only from at least 30 minutes of history
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,34 +46,46 @@ def _split(key: str) -> ModelRef:
 def _cheaper_equivalent(
     info: ModelInfo, catalog: Catalog, p_tok: float, c_tok: float, allow_free: bool, failing: set[str]
 ) -> ModelInfo | None:
-    cost_now = p_tok * info.price_in + c_tok * info.price_out
+    cost_now = _per_call(info, p_tok, c_tok)
     best: ModelInfo | None = None
     best_cost = cost_now * (1 - MIN_SAVING)
     for other in catalog.all():
         if other.id == info.id or other.quality < info.quality - QUALITY_SLACK:
             continue
-        if not allow_free and other.id.endswith(":free"):
+        if other.route_exclusion or not other.price_known or (not allow_free and is_free(other)):
             continue
         if f"{other.provider}:{other.id}" in failing:  # never advise moving to a model advised against
             continue
         if other.context_length < info.context_length // 2 or "text" not in other.output_modalities:
             continue
-        cost = p_tok * other.price_in + c_tok * other.price_out
+        cost = _per_call(other, p_tok, c_tok)
         if cost < best_cost:
             best, best_cost = other, cost
     return best
 
 
+def _per_call(info: ModelInfo, p_tok: float, c_tok: float) -> float:
+    price_in, price_out = info.prices_for(round(p_tok))
+    return p_tok * price_in + c_tok * price_out + info.price_request
+
+
+def _observed(summary: MetricsSummary) -> float:
+    return summary.window_s if summary.observed_s is None else summary.observed_s
+
+
+def _based_on(calls: int, seconds: float) -> str:
+    return f"{calls:,} request{'s' if calls != 1 else ''} over {seconds / 60.0:.0f} min"
+
+
 def recommend(
     day: MetricsSummary,
-    recent: MetricsSummary,
     catalog: Catalog,
     budget: BudgetSnapshot,
     breakers: Mapping[tuple[str, str], BreakerSnapshot] | None = None,
     *,
     allow_free: bool = False,
 ) -> list[Recommendation]:
-    """Advice from ``day`` (24 h) and ``recent`` (15 min) metrics and the breakers' per-attempt view (a model
+    """Advice from the ``day`` (24 h) metrics and the breakers' per-attempt view (a model
     whose failures were hidden by fallbacks still shows there); most important first."""
     out: list[Recommendation] = []
     flagged: set[str] = set()
@@ -92,7 +108,8 @@ def recommend(
                 },
             )
         )
-    day_hours = max(day.window_s / 3600.0, 1e-9)
+    day_seconds = _observed(day)
+    projecting = day_seconds >= PROJECTION_MIN_S
     failing = flagged | {
         key
         for key, stats in day.per_model.items()
@@ -119,23 +136,30 @@ def recommend(
             c_tok = stats.completion_tokens / stats.ok
             cheaper = _cheaper_equivalent(info, catalog, p_tok, c_tok, allow_free, failing)
             if cheaper is not None:
-                now_cost = p_tok * info.price_in + c_tok * info.price_out
-                new_cost = p_tok * cheaper.price_in + c_tok * cheaper.price_out
+                now_cost = _per_call(info, p_tok, c_tok)
+                new_cost = _per_call(cheaper, p_tok, c_tok)
                 saving = 1 - new_cost / now_cost if now_cost else 0.0
-                per_day = stats.cost_usd * saving * 24.0 / day_hours
+                per_day = stats.cost_usd * saving * 86_400.0 / day_seconds if projecting else 0.0
+                how = "is free" if new_cost == 0 else f"costs {saving:.0%} less"
+                evidence: dict[str, float | int | str] = {
+                    "calls": stats.count,
+                    "avg_prompt_tokens": round(p_tok),
+                    "avg_completion_tokens": round(c_tok),
+                    "cost_per_call_now": round(now_cost, 6),
+                    "cost_per_call_alt": round(new_cost, 6),
+                    "based_on": _based_on(stats.count, day_seconds),
+                }
+                if not projecting:
+                    evidence["saving_per_day"] = f"not projected: needs {PROJECTION_MIN_S / 60:.0f} min of history"
                 out.append(
                     Recommendation(
                         "cheaper-model",
                         "info",
-                        f"{cheaper.id} costs {saving:.0%} less than {info.id} at similar quality",
+                        f"{cheaper.id} {how} than {info.id} at similar quality"
+                        if new_cost
+                        else f"{cheaper.id} is free and of similar quality to {info.id}",
                         f"prefer {cheaper.id} (quality {cheaper.quality:.2f} vs {info.quality:.2f}) for these prompts",
-                        {
-                            "calls": stats.count,
-                            "avg_prompt_tokens": round(p_tok),
-                            "avg_completion_tokens": round(c_tok),
-                            "cost_per_call_now": round(now_cost, 6),
-                            "cost_per_call_alt": round(new_cost, 6),
-                        },
+                        evidence,
                         impact_usd_per_day=per_day,
                     )
                 )
@@ -165,8 +189,8 @@ def recommend(
                 )
             )
     cap = budget.caps.get("daily")
-    if cap and recent.overall.cost_usd > 0:
-        per_day = recent.overall.cost_usd * 86_400.0 / recent.window_s
+    if cap and projecting and day.overall.count >= MIN_CALLS and day.overall.cost_usd > 0:
+        per_day = day.overall.cost_usd * 86_400.0 / day_seconds
         if per_day > cap:
             out.append(
                 Recommendation(
@@ -175,8 +199,8 @@ def recommend(
                     f"spending at ${per_day:.2f}/day against a ${cap:.2f} daily cap",
                     "lower max_tokens, prefer the 'cost' strategy, or raise budget.daily_usd",
                     {
-                        "recent_cost_usd": round(recent.overall.cost_usd, 6),
-                        "window_s": recent.window_s,
+                        "cost_usd": round(day.overall.cost_usd, 6),
+                        "based_on": _based_on(day.overall.count, day_seconds),
                         "projected_usd_per_day": round(per_day, 4),
                         "daily_cap_usd": cap,
                     },

@@ -27,7 +27,7 @@ from autodevai.engine.capabilities import needs_of
 from autodevai.engine.constants import FREE_MODEL_RPM
 from autodevai.engine.detail import request_detail
 from autodevai.engine.fitting import compress_into, count_prompt, fit_and_route, report_dict, tool_tokens
-from autodevai.engine.metrics import RequestEvent
+from autodevai.engine.metrics import Call, RequestEvent, failed_calls
 from autodevai.engine.ports import Provider, RequestRecord
 from autodevai.engine.retry import fits_deadline, retry_delay
 from autodevai.engine.runtime import Components
@@ -212,10 +212,13 @@ class Executor:
                 continue
             if skip_vendor is not None and info.vendor == skip_vendor:
                 continue
-            if not info.price_known and p.settings.budget.unknown_cost == "refuse" and p.settings.budget.capped:
-                last_error = _unknown_price(info.id)
-                state.attempts.append(E.Attempt(ref.provider, ref.model, "BudgetExceeded", "price unknown"))
-                continue
+            if not info.price_known and p.settings.budget.capped:
+                # Nothing can be reserved for it: refused outright ("refuse"), or once a cap is used up ("allow").
+                refusal = _unknown_price(info.id, p.settings.budget.unknown_cost, p.budget.left(clock.wall()))
+                if refusal is not None:
+                    last_error = refusal
+                    state.attempts.append(E.Attempt(ref.provider, ref.model, "BudgetExceeded", "price unknown"))
+                    continue
             try:
                 reservation = p.budget.reserve(
                     info.worst_case_cost(state.prompt_tokens, request.max_tokens), clock.wall()
@@ -495,6 +498,7 @@ class Executor:
                 usage.completion_tokens,
                 cost,
                 request.task_class,
+                failed_calls(_calls(state.attempts)),
             )
         )
         await self._store(
@@ -565,6 +569,7 @@ class Executor:
                 0,
                 0.0,
                 request.task_class,
+                failed_calls(_calls(state.attempts[:-1])),
             )
         )
         await self._store(
@@ -613,15 +618,22 @@ def _provider_call(request: ChatRequest, ref: ModelRef) -> ProviderCall:
     )
 
 
-def _unknown_price(model: str) -> E.BudgetExceeded:
+def _unknown_price(model: str, policy: str, left: float | None) -> E.BudgetExceeded | None:
+    """The refusal of a model whose price is unknown while a cap is set (None when the policy lets it through)."""
+    if policy == "allow" and (left is None or left > 0):
+        return None
+    if policy == "allow":
+        return E.BudgetExceeded(
+            f"the budget is used up, and {model}'s price is unknown", cap="budget", left=0.0, needed=0.0
+        )
     return E.BudgetExceeded(
         f"{model}'s price is unknown and a budget cap is set, so its cost could not be held to the cap",
         cap="unknown price",
-        left=0.0,
+        left=left or 0.0,
         needed=0.0,
         hint=(
             "give its provider a price (price_in_per_m / price_out_per_m, 0 for your own server), or set "
-            'budget.unknown_cost = "allow" to count calls of unknown cost as $0'
+            'budget.unknown_cost = "allow" to let it run (the cost the server reports is still counted)'
         ),
     )
 
@@ -629,6 +641,10 @@ def _unknown_price(model: str) -> E.BudgetExceeded:
 def last_error_is_routing(exc: E.EngineError) -> bool:
     """Errors that describe routing state rather than one provider's failure are wrapped in NoRouteAvailable."""
     return isinstance(exc, E.CircuitOpen)
+
+
+def _calls(attempts: list[E.Attempt]) -> list[Call]:
+    return [(a.provider, a.model, a.outcome, a.latency_ms / 1000.0) for a in attempts]
 
 
 def _short(text: str, limit: int = 200) -> str:

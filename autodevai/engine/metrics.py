@@ -9,8 +9,12 @@ Histogram bins grow by 10 % from 0.1 ms to 10 min, so a percentile read from the
 window is within ~5 % of the exact one, and memory is bounded by (models x buckets x occupied bins) whatever
 the traffic. Old buckets are evicted lazily.
 
-Latency counts every finished request, failures included (a timeout is time the user waited). Percentiles
-use the nearest-rank definition. Pure: ``now`` is always an argument (engine monotonic seconds).
+Latency counts every finished request, failures included (a timeout is time the user waited). A request the
+user cancelled is its own outcome: counted (``Stats.cancelled``) but neither a failure nor a success, and its
+latency (the user's choice) stays out of the percentiles. Per model, the attempts a fallback recovered count
+too: a model that failed before another answered shows that failure in its own row (``RequestEvent.attempts``),
+while the overall series counts the request once. Percentiles use the nearest-rank definition. Pure: ``now`` is
+always an argument (engine monotonic seconds).
 """
 
 from __future__ import annotations
@@ -25,7 +29,17 @@ from typing import Protocol
 from autodevai.engine import constants
 from autodevai.engine.types import LiveStats
 
-__all__ = ["Alert", "Metrics", "MetricsSink", "MetricsSummary", "RequestEvent", "Stats"]
+__all__ = [
+    "CANCELLED",
+    "NOT_A_CALL",
+    "Alert",
+    "Metrics",
+    "MetricsSink",
+    "MetricsSummary",
+    "RequestEvent",
+    "Stats",
+    "failed_calls",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +86,20 @@ class RequestEvent:
     completion_tokens: int
     cost_usd: float
     task_class: str | None = None
+    # Attempts on other models that failed before the one that ended the request: (provider, model, outcome,
+    # latency seconds). Counted in those models' rows, not overall.
+    attempts: tuple[tuple[str, str, str, float], ...] = ()
+
+
+CANCELLED = "Cancelled"  # the outcome of a request the user stopped: not a failure
+NOT_A_CALL = frozenset({"CircuitOpen", "skipped", "BudgetExceeded"})  # attempts that never reached a provider
+
+Call = tuple[str, str, str, float]  # provider, model, outcome, latency seconds
+
+
+def failed_calls(attempts: Iterable[Call]) -> tuple[Call, ...]:
+    """The attempts that reached a provider and failed (a local rate-limit wait has no latency: not a call)."""
+    return tuple(a for a in attempts if a[2] != "ok" and a[2] not in NOT_A_CALL and a[3] > 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +109,7 @@ class Stats:
     count: int
     ok: int
     errors: dict[str, int]
-    success_rate: float | None
+    success_rate: float | None  # ok / (count - cancelled)
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     latency_p99_ms: float | None
@@ -93,6 +121,7 @@ class Stats:
     cost_usd: float
     requests_per_s: float
     tokens_per_s: float  # prompt + completion tokens per second: throughput, not a model's generation speed
+    cancelled: int = 0  # stopped by the user: neither ok nor an error
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +130,7 @@ class MetricsSummary:
     window_s: float
     overall: Stats
     per_model: dict[str, Stats]  # key "provider:model"
+    observed_s: float | None = None  # how much of the window has data (since the first event); None: all of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +145,14 @@ class MetricsSink(Protocol):
 
 
 class _Bucket:
-    __slots__ = ("completion", "cost", "count", "errors", "idx", "lat", "ok", "prompt", "rolled", "ttft")
+    __slots__ = ("cancelled", "completion", "cost", "count", "errors", "idx", "lat", "ok", "prompt", "rolled", "ttft")
 
     def __init__(self, idx: int) -> None:
         self.idx = idx
         self.rolled = False  # a finest-window bucket is merged into the coarser windows once it is complete
         self.count = 0
         self.ok = 0
+        self.cancelled = 0
         self.errors: dict[str, int] = {}
         self.lat: dict[int, int] = {}
         self.ttft: dict[int, int] = {}
@@ -133,11 +164,12 @@ class _Bucket:
 class _Agg:
     """A merge of buckets; dense histograms so merging and subtracting are plain loops."""
 
-    __slots__ = ("completion", "cost", "count", "errors", "lat", "ok", "prompt", "ttft", "ttft_n")
+    __slots__ = ("cancelled", "completion", "cost", "count", "errors", "lat", "ok", "prompt", "ttft", "ttft_n")
 
     def __init__(self) -> None:
         self.count = 0
         self.ok = 0
+        self.cancelled = 0
         self.errors: dict[str, int] = {}
         self.lat = [0] * _NBINS
         self.ttft = [0] * _NBINS
@@ -146,9 +178,15 @@ class _Agg:
         self.completion = 0
         self.cost = 0.0
 
+    @property
+    def settled(self) -> int:
+        """Requests that ended by themselves (not stopped by the user): what success and error rates divide by."""
+        return self.count - self.cancelled
+
     def add(self, b: _Bucket) -> None:
         self.count += b.count
         self.ok += b.ok
+        self.cancelled += b.cancelled
         for name, n in b.errors.items():
             self.errors[name] = self.errors.get(name, 0) + n
         lat = self.lat
@@ -166,6 +204,7 @@ class _Agg:
         out = _Agg()
         out.count = max(0, self.count - other.count)
         out.ok = max(0, self.ok - other.ok)
+        out.cancelled = max(0, self.cancelled - other.cancelled)
         out.errors = {k: n - other.errors.get(k, 0) for k, n in self.errors.items() if n > other.errors.get(k, 0)}
         out.lat = [max(0, a - b) for a, b in zip(self.lat, other.lat, strict=True)]
         out.ttft = [max(0, a - b) for a, b in zip(self.ttft, other.ttft, strict=True)]
@@ -176,14 +215,14 @@ class _Agg:
         return out
 
     def stats(self, span_s: float) -> Stats:
-        lat = _percentiles(self.lat, self.count)
+        lat = _percentiles(self.lat, sum(self.lat))
         ttft = _percentiles(self.ttft, self.ttft_n)
         span = span_s if span_s > 0 else 1.0
         return Stats(
             count=self.count,
             ok=self.ok,
             errors=dict(sorted(self.errors.items(), key=lambda kv: (-kv[1], kv[0]))),
-            success_rate=self.ok / self.count if self.count else None,
+            success_rate=self.ok / self.settled if self.settled else None,
             latency_p50_ms=lat[0],
             latency_p95_ms=lat[1],
             latency_p99_ms=lat[2],
@@ -195,6 +234,7 @@ class _Agg:
             cost_usd=self.cost,
             requests_per_s=self.count / span,
             tokens_per_s=(self.prompt + self.completion) / span,
+            cancelled=self.cancelled,
         )
 
 
@@ -248,6 +288,7 @@ class _Series:
 def _merge_into(dst: _Bucket, src: _Bucket) -> None:
     dst.count += src.count
     dst.ok += src.ok
+    dst.cancelled += src.cancelled
     for name, n in src.errors.items():
         dst.errors[name] = dst.errors.get(name, 0) + n
     for k, n in src.lat.items():
@@ -260,12 +301,18 @@ def _merge_into(dst: _Bucket, src: _Bucket) -> None:
 
 
 def _bump(b: _Bucket, lb: int, tb: int, e: RequestEvent) -> None:
+    """Count ``e`` in ``b`` (``lb``/``tb``: its latency and TTFT bins, -1 for none)."""
     b.count += 1
-    if e.outcome == "ok":
+    outcome = e.outcome
+    if outcome == "ok":
         b.ok += 1
+    elif outcome == CANCELLED:
+        b.cancelled += 1
+        lb = tb = -1  # how long a user waited before stopping says nothing about the model
     else:
-        b.errors[e.outcome] = b.errors.get(e.outcome, 0) + 1
-    b.lat[lb] = b.lat.get(lb, 0) + 1
+        b.errors[outcome] = b.errors.get(outcome, 0) + 1
+    if lb >= 0:
+        b.lat[lb] = b.lat.get(lb, 0) + 1
     if tb >= 0:
         b.ttft[tb] = b.ttft.get(tb, 0) + 1
     b.prompt += e.prompt_tokens
@@ -348,30 +395,29 @@ class Metrics:
                 per = self._keys[key] = _Series(len(self._windows))
             per.version += 1
             series = (self._overall, per)
-        ok = e.outcome == "ok"
         for s in series:
-            ring = s.rings[fine]
-            b = ring[-1] if ring else None
-            if b is None or b.idx != idx:
-                if b is not None and idx < b.idx:
-                    self._add_late(s, e, lb, tb)
-                    continue
-                if b is not None and not b.rolled:
-                    self._roll(s, b)
-                b = _bucket_for(ring, idx, self._windows[fine].n)
-            b.count += 1
-            if ok:
-                b.ok += 1
-            else:
-                b.errors[e.outcome] = b.errors.get(e.outcome, 0) + 1
-            lat = b.lat
-            lat[lb] = lat.get(lb, 0) + 1
-            if tb >= 0:
-                tt = b.ttft
-                tt[tb] = tt.get(tb, 0) + 1
-            b.prompt += e.prompt_tokens
-            b.completion += e.completion_tokens
-            b.cost += e.cost_usd
+            self._count(s, e, idx, lb, tb)
+        for provider, model, outcome, latency_s in e.attempts:  # failures a fallback recovered, per model
+            key = (provider, model)
+            per = self._keys.get(key)
+            if per is None:
+                per = self._keys[key] = _Series(len(self._windows))
+            per.version += 1
+            attempt = RequestEvent(now, e.wall, provider, model, outcome, latency_s, None, 0, 0, 0.0, e.task_class)
+            self._count(per, attempt, idx, _bin(latency_s), -1)
+
+    def _count(self, s: _Series, e: RequestEvent, idx: int, lb: int, tb: int) -> None:
+        fine = self._fine
+        ring = s.rings[fine]
+        b = ring[-1] if ring else None
+        if b is None or b.idx != idx:
+            if b is not None and idx < b.idx:
+                self._add_late(s, e, lb, tb)
+                return
+            if b is not None and not b.rolled:
+                self._roll(s, b)
+            b = _bucket_for(ring, idx, self._windows[fine].n)
+        _bump(b, lb, tb, e)
 
     def _roll(self, s: _Series, b: _Bucket) -> None:
         """Merge the complete finest-window bucket ``b`` into the coarser windows' buckets."""
@@ -463,7 +509,9 @@ class Metrics:
             elif not any(s.rings):
                 del self._keys[key]  # every window forgot it: free the memory
                 self._live_cache.pop(key, None)
-        return MetricsSummary(window, self._windows[i].span, self._agg(self._overall, i, now).stats(span), per_model)
+        w = self._windows[i]
+        observed = 0.0 if self._origin is None else max(0.0, min(w.span, now - self._origin))
+        return MetricsSummary(window, w.span, self._agg(self._overall, i, now).stats(span), per_model, observed)
 
     def live(self, provider: str, model: str, now: float) -> LiveStats:
         """What routing needs for one model over the ~15-minute window.
@@ -544,8 +592,10 @@ class Metrics:
                             f"p95 latency {_fmt_ms(r95)} is {ratio:.1f}x its {base_name} baseline ({_fmt_ms(b95)})",
                         )
                     )
-            r_err = 1.0 - recent.ok / recent.count
-            b_err = 1.0 - base.ok / base.count
+            if not recent.settled or not base.settled:
+                continue
+            r_err = 1.0 - recent.ok / recent.settled
+            b_err = 1.0 - base.ok / base.settled
             if r_err >= ALERT_ERROR_MIN and r_err - b_err >= ALERT_ERROR_JUMP:
                 severity = "critical" if r_err >= ALERT_ERROR_CRITICAL else "warning"
                 top = max(recent.errors.items(), key=lambda kv: (kv[1], kv[0]), default=None)

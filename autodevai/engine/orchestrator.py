@@ -30,10 +30,19 @@ from autodevai.engine.errors import (
     redact,
 )
 from autodevai.engine.execution import Executor, StreamItem
-from autodevai.engine.pricing import apply_provider_prices
 from autodevai.engine.fitting import off_loop_if_long
-from autodevai.engine.metrics import Metrics, MetricsSink, MetricsSummary, RequestEvent, Stats
+from autodevai.engine.metrics import (
+    NOT_A_CALL,
+    Call,
+    Metrics,
+    MetricsSink,
+    MetricsSummary,
+    RequestEvent,
+    Stats,
+    failed_calls,
+)
 from autodevai.engine.ports import Clock, Provider, RequestRecord, SecretStore, Store, SystemClock, TokenCounter
+from autodevai.engine.pricing import apply_provider_prices
 from autodevai.engine.ratelimit import RateLimiter
 from autodevai.engine.reports import (
     BreakerRow,
@@ -72,7 +81,6 @@ SettingsSaver = Callable[[Settings], None]
 
 # Stored attempt outcomes: which ones were calls that count against a breaker, and which were no call at all.
 _BREAKER_FAILURES = frozenset({"ProviderUnavailable", "ProviderTimeout", "MalformedResponse", "StreamInterrupted"})
-_NOT_A_CALL = frozenset({"CircuitOpen", "skipped", "BudgetExceeded"})
 
 
 class Engine:
@@ -213,6 +221,7 @@ class Engine:
                 r["completion_tokens"],
                 r["cost_usd"],
                 r.get("task_class"),
+                _recovered(r),
             )
             for r in rows
         )
@@ -225,7 +234,7 @@ class Engine:
             at = now - (wall - row["ts"])
             for attempt in row.get("attempts") or ():
                 provider, model, outcome = attempt.get("provider"), attempt.get("model"), attempt.get("outcome")
-                if provider not in p.providers or not model or outcome in _NOT_A_CALL:
+                if provider not in p.providers or not model or outcome in NOT_A_CALL:
                     continue
                 duration = float(attempt.get("latency_ms") or 0.0) / 1000.0
                 breaker = p.breakers.get(provider, model)
@@ -363,7 +372,6 @@ class Engine:
         now = p.clock.now()
         return recommend(
             p.metrics.summary("24h", now),
-            p.metrics.summary("15m", now),
             p.catalog,
             p.budget.snapshot(p.clock.wall()),
             p.breakers.snapshot(now),
@@ -629,6 +637,16 @@ class Engine:
             except StorageError as exc:
                 log.warning("could not save the token calibration of %s: %s", model, exc)
         await self.parts.store.close()
+
+
+def _recovered(row: Mapping[str, Any]) -> tuple[Call, ...]:
+    """The failed calls a stored request made before the attempt that ended it (its own outcome)."""
+    calls = [
+        (a["provider"], a["model"], a.get("outcome", ""), float(a.get("latency_ms") or 0.0) / 1000.0)
+        for a in row.get("attempts") or ()
+        if isinstance(a, Mapping) and a.get("provider") and a.get("model")
+    ]
+    return failed_calls(calls if row["status"] == "ok" else calls[:-1])
 
 
 def _ping() -> ChatMessage:

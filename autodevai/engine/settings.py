@@ -50,8 +50,8 @@ class ProviderSettings(BaseModel):
     rpm: Annotated[int, Field(ge=1)] | None = None  # requests per minute for this provider
     tpm: Annotated[int, Field(ge=1)] | None = None  # tokens per minute
     attribution: bool = True  # OpenRouter HTTP-Referer / X-Title headers
-    # USD per million tokens for every model of this provider, over what its server lists (e.g. 0 for a local
-    # server, or a contract price). None: the listed price; a model on a loopback server that lists none costs 0.
+    # USD per million tokens for every model of this provider, over what its server lists (e.g. 0 for your own
+    # vLLM or llama.cpp server, or a contract price). None: the listed price (Ollama and LM Studio models are $0).
     price_in_per_m: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
     price_out_per_m: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
 

@@ -14,9 +14,12 @@ status; a failure after that arrives as a last chunk carrying an ``error`` objec
 not read the answer as complete), then ``[DONE]``. A client that disconnects cancels its engine request (the
 engine records it as ``Cancelled``).
 
-Plain answers carry ``x-autodevai-request-id`` (also as ``x-request-id``), ``x-autodevai-cost-usd`` and
-``x-autodevai-provider``. A stream's head goes out before the engine knows them, so its last chunks carry them
-instead, as ``"autodevai": {"request_id", "provider", "cost_usd"}``. Every chunk names the routed model: delta
+Plain answers carry ``x-autodevai-request-id`` (also as ``x-request-id``), ``x-autodevai-cost-usd`` ("unknown"
+when no price or reported cost exists, never a silent 0), ``x-autodevai-provider``, ``x-autodevai-simulated: 1``
+for a simulated answer and ``x-autodevai-compression`` whenever the prompt was compressed ("6120->4010 tokens;
+auto; quality 0.93"). A stream's head goes out before the engine knows them, so its last chunks carry them
+instead, as ``"autodevai": {"request_id", "provider", "cost_usd", "simulated"?, "compression"?}``. Every chunk
+names the routed model: delta
 chunks the model the marker named, the last chunks the model the engine's response names.
 """
 
@@ -194,12 +197,18 @@ class GatewayApp:
 
 
 def _result_headers(result: EngineResponse) -> list[tuple[str, str]]:
-    return [
+    cost = "unknown" if result.cost_source == "unknown" else f"{result.cost_usd:.10f}"
+    headers = [
         ("x-autodevai-request-id", result.request_id),
         ("x-request-id", result.request_id),
-        ("x-autodevai-cost-usd", f"{result.cost_usd:.10f}"),
+        ("x-autodevai-cost-usd", cost),
         ("x-autodevai-provider", result.provider),
     ]
+    if result.simulated:
+        headers.append(("x-autodevai-simulated", "1"))
+    if result.compression is not None:  # any compression of the prompt is announced
+        headers.append(("x-autodevai-compression", response.compression_note(result)))
+    return headers
 
 
 async def _send_error(resp: Responder, err: ApiError) -> None:

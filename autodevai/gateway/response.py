@@ -178,7 +178,7 @@ class ChunkWriter:
             delta["refusal"] = result.refusal
         if result.tool_calls and "tool_calls" not in sent:
             delta["tool_calls"] = [{"index": i, **call.as_json()} for i, call in enumerate(result.tool_calls)]
-        meta = {"request_id": result.request_id, "provider": result.provider, "cost_usd": result.cost_usd}
+        meta = result_meta(result)
         pieces = [
             chunk(
                 self._id,
@@ -247,3 +247,26 @@ def models_json(models: Iterable[ModelInfo], created: int) -> bytes:
 def model_json(model_id: str, owned_by: str, created: int) -> bytes:
     """One model object (``GET /v1/models/{id}``)."""
     return _dumps({"id": model_id, "object": "model", "created": created, "owned_by": owned_by})
+
+
+def result_meta(result: EngineResponse) -> dict[str, Any]:
+    """What AutoDevAI adds about an answer: request id, provider, cost (None when unknown: never a silent $0),
+    whether the simulator answered, and how the prompt was compressed when it was."""
+    meta: dict[str, Any] = {
+        "request_id": result.request_id,
+        "provider": result.provider,
+        "cost_usd": None if result.cost_source == "unknown" else result.cost_usd,
+    }
+    if result.simulated:
+        meta["simulated"] = True
+    if result.compression is not None:
+        meta["compression"] = compression_note(result)
+    return meta
+
+
+def compression_note(result: EngineResponse) -> str:
+    """``"6120->4010 tokens; auto; quality 0.93"`` for a compressed prompt ("" when nothing was removed)."""
+    c = result.compression
+    if c is None:
+        return ""
+    return f"{c.tokens_before}->{c.tokens_after} tokens; {c.strategy}; quality {c.quality:.2f}"

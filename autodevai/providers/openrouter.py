@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import httpx
 
 from autodevai.engine.constants import APP_TITLE, APP_URL
-from autodevai.engine.types import ProviderCall
+from autodevai.engine.types import ModelInfo, ProviderCall
 from autodevai.providers import wire
 from autodevai.providers.openai_compat import LIST_TIMEOUT_S, OpenAICompatProvider
 
@@ -71,6 +71,10 @@ class OpenRouterProvider(OpenAICompatProvider):
         if self.transforms and "transforms" not in body:
             body["transforms"] = list(self.transforms)
         return body
+
+    async def _enrich(self, models: list[ModelInfo]) -> list[ModelInfo]:
+        """OpenRouter's catalog says everything it knows; there is no LiteLLM/LM Studio/Ollama endpoint to ask."""
+        return models
 
     async def key_info(self) -> Mapping[str, Any] | None:
         """The ``data`` of ``GET /key``: ``limit``, ``limit_remaining``, ``usage``, ``is_free_tier``, ...

@@ -11,6 +11,8 @@ provider asks the endpoints (``OpenAICompatProvider._enrich``) only for models w
   "vision", "thinking") and ``parameters`` ("num_ctx N"). Ollama serves a smaller window than the model's
   maximum unless ``num_ctx`` (or ``OLLAMA_CONTEXT_LENGTH``) raises it, and silently drops what does not fit, so
   the window used is ``num_ctx`` when set, else Ollama's default (``OLLAMA_DEFAULT_CTX``), never the maximum.
+Models that Ollama or LM Studio describe run on the user's own machine: their price is a known $0 (Ollama's
+``:cloud`` models excepted: their price stays unknown).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = ["OLLAMA_DEFAULT_CTX", "apply", "litellm_updates", "lmstudio_updates",
 
 OLLAMA_DEFAULT_CTX = 4096  # Ollama's default num_ctx (0.6 and later) when nothing raises it
 _NUM_CTX = re.compile(r"^\s*num_ctx\s+(\d+)\s*$", re.MULTILINE)
+_LOCAL_PRICE = {"price_in": 0.0, "price_out": 0.0, "price_known": True}  # runs on the user's machine
 
 Updates = dict[str, dict[str, Any]]  # model id -> ModelInfo fields to set
 
@@ -97,6 +100,7 @@ def lmstudio_updates(data: Any, models: Mapping[str, ModelInfo]) -> Updates:
         window = _int(item.get("loaded_context_length")) or _int(item.get("max_context_length"))
         if window is not None:
             fields.update(context_length=window, context_known=True)
+        fields.update(_LOCAL_PRICE)
         if item.get("type") == "vlm":
             fields.update(input_modalities=_with(model.input_modalities, "image"), modalities_known=True)
         elif item.get("type") == "embeddings":
@@ -122,6 +126,8 @@ def ollama_update(show: Any, model: ModelInfo) -> dict[str, Any]:
     served = int(num_ctx.group(1)) if num_ctx else OLLAMA_DEFAULT_CTX
     window = min(served, maximum) if maximum else served
     fields.update(context_length=window, context_known=True)
+    if not model.id.endswith((":cloud", "-cloud")):
+        fields.update(_LOCAL_PRICE)
     capabilities = show.get("capabilities")
     if isinstance(capabilities, list):
         if "embedding" in capabilities and "completion" not in capabilities:

@@ -115,7 +115,7 @@ class ScriptedServer:
     connections: int = 0  # TCP connections accepted (keep-alive reuse keeps this low)
     disconnects: int = 0  # times a client hung up while the server held a response open or hung
     _replies: deque[Reply] = field(default_factory=deque)
-    routes: dict[str, Reply] = field(default_factory=dict)  # path (without query) -> the reply it always gets
+    routes: dict[str, Reply] = field(default_factory=dict)  # path (with, else without, query) -> its fixed reply
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _disconnected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -168,7 +168,7 @@ class ScriptedServer:
                         headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.requests.append(Received(method, path, headers, body))
-                routed = self.routes.get(path.split("?", 1)[0])
+                routed = self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
                 reply = routed or (self._replies.popleft() if self._replies else _UNSCRIPTED)
                 keep, abort = await self._answer(reply, reader, writer)
                 if not keep:

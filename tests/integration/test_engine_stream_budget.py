@@ -91,6 +91,8 @@ async def test_cancel_mid_stream(sim: SimServer, make_engine: MakeEngine) -> Non
     rows = await app.engine.parts.store.recent_requests(5)
     assert rows[0].status == "Cancelled"
     assert app.engine.parts.in_flight == 0
+    overall = (await app.engine.get_performance_metrics("1m")).overall
+    assert (overall.cancelled, overall.errors, overall.success_rate) == (1, {}, None)  # the user's Stop: no failure
     snap = app.engine.parts.budget.snapshot(0)
     assert snap.reserved == 0
 

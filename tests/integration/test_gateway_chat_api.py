@@ -211,3 +211,21 @@ async def test_upstream_out_of_credits_is_429_insufficient_quota_without_retry(
     err = info.value
     assert err.status_code == 429 and err.type == "insufficient_quota" and err.code == "upstream_payment_required"
     assert err.response.headers["x-should-retry"] == "false", "no retry can add credits"
+
+
+async def test_compression_and_simulated_answers_are_announced(start: Start) -> None:
+    _, gateway = await start(context={"overflow": "compress"})
+    long = " ".join(f"Fact {i}: the queue drains at {i} items per second under load." for i in range(900))
+    messages: Any = [{"role": "user", "content": long + "\n\nWhat is the drain rate of fact 7?"}]
+    async with client(gateway) as c:
+        raw = await c.chat.completions.with_raw_response.create(
+            model="openai/gpt-4",
+            messages=messages,
+            max_tokens=100,  # an 8,191-token window: this needs ~13K
+        )
+        compression = raw.headers.get("x-autodevai-compression", "")
+        assert "->" in compression and "tokens" in compression and "quality" in compression
+        assert raw.headers.get("x-autodevai-simulated") == "1"
+        stream = await c.chat.completions.create(model="openai/gpt-4", messages=messages, max_tokens=100, stream=True)
+        metas = [chunk.model_extra["autodevai"] async for chunk in stream if (chunk.model_extra or {}).get("autodevai")]
+    assert metas and "->" in metas[-1]["compression"] and metas[-1]["simulated"] is True

@@ -12,7 +12,6 @@ from autodevai.engine.metrics import MetricsSummary, Stats
 from autodevai.engine.types import ModelInfo
 
 DAY = 86_400.0
-RECENT = 900.0
 
 
 def stats(
@@ -47,7 +46,9 @@ def stats(
     )
 
 
-def summary(per_model: dict[str, Stats], window_s: float = DAY, overall: Stats | None = None) -> MetricsSummary:
+def summary(
+    per_model: dict[str, Stats], window_s: float = DAY, overall: Stats | None = None, observed_s: float | None = None
+) -> MetricsSummary:
     if overall is None:
         count = sum(s.count for s in per_model.values())
         overall = stats(
@@ -57,10 +58,7 @@ def summary(per_model: dict[str, Stats], window_s: float = DAY, overall: Stats |
             cost=sum(s.cost_usd for s in per_model.values()),
             p50=1_000.0 if count else None,
         )
-    return MetricsSummary("24h" if window_s == DAY else "15m", window_s, overall, per_model)
-
-
-EMPTY_RECENT = summary({}, RECENT)
+    return MetricsSummary("24h", window_s, overall, per_model, observed_s)
 
 
 def model(model_id: str, price_in: float, price_out: float, quality: float, **kw: object) -> ModelInfo:
@@ -112,13 +110,14 @@ def advise(
     per_model: dict[str, Stats],
     models: list[ModelInfo] | None = None,
     *,
-    recent: MetricsSummary = EMPTY_RECENT,
     snapshot: BudgetSnapshot | None = None,
     breakers: dict[tuple[str, str], BreakerSnapshot] | None = None,
     allow_free: bool = False,
+    day: MetricsSummary | None = None,
 ) -> list[Recommendation]:
     catalog = Catalog(models if models is not None else [BIG])
-    return recommend(summary(per_model), recent, catalog, snapshot or budget(), breakers, allow_free=allow_free)
+    day = day or summary(per_model)
+    return recommend(day, catalog, snapshot or budget(), breakers, allow_free=allow_free)
 
 
 # ---- failing models ----
@@ -213,7 +212,7 @@ def test_free_model_only_when_allowed() -> None:
     assert advise({"sim:acme/big": big_usage()}, [BIG, FREE]) == []
     recs = advise({"sim:acme/big": big_usage()}, [BIG, FREE], allow_free=True)
     assert kinds(recs) == ["cheaper-model"]
-    assert recs[0].title.startswith("acme/alt:free costs 100% less")
+    assert recs[0].title == "acme/alt:free is free and of similar quality to acme/big"  # not "100 % less"
 
 
 def test_never_advises_moving_to_a_failing_model() -> None:
@@ -232,29 +231,37 @@ def test_no_cheaper_model_without_cost_or_catalog_entry() -> None:
 # ---- budget burn ----
 
 
-def test_budget_burn_projects_the_recent_rate_against_the_daily_cap() -> None:
-    recent = summary({}, RECENT, overall=stats(30, cost=0.5))  # $0.50 in 15 min = $48/day
-    recs = advise({}, recent=recent, snapshot=budget(cap=10.0, spent=2.0))
+def test_budget_burn_projects_the_observed_rate_and_says_what_it_is_based_on() -> None:
+    day = summary({}, overall=stats(30, cost=0.5), observed_s=1_800.0)  # $0.50 in 30 min = $24/day
+    recs = advise({}, day=day, snapshot=budget(cap=10.0, spent=2.0))
     assert kinds(recs) == ["budget-burn"]
     rec = recs[0]
     assert rec.severity == "warning"
-    assert "$48.00/day against a $10.00 daily cap" in rec.title
-    assert rec.evidence["projected_usd_per_day"] == pytest.approx(48.0)
+    assert "$24.00/day against a $10.00 daily cap" in rec.title
+    assert rec.evidence["projected_usd_per_day"] == pytest.approx(24.0)
     assert rec.evidence["daily_cap_usd"] == 10.0
-    assert rec.evidence["window_s"] == RECENT
-    assert rec.impact_usd_per_day == pytest.approx(38.0)
+    assert rec.evidence["based_on"] == "30 requests over 30 min"
+    assert rec.impact_usd_per_day == pytest.approx(14.0)
+
+
+def test_a_two_minute_burst_is_not_projected_to_a_day() -> None:
+    day = summary({}, overall=stats(30, cost=0.5), observed_s=120.0)
+    assert advise({}, day=day, snapshot=budget(cap=10.0, spent=2.0)) == []
+    recs = advise({"sim:acme/big": big_usage()}, [BIG, ALT], day=summary({"sim:acme/big": big_usage()}, observed_s=120))
+    assert kinds(recs) == ["cheaper-model"] and recs[0].impact_usd_per_day == 0.0
+    assert "not projected" in str(recs[0].evidence["saving_per_day"])
 
 
 def test_budget_burn_is_critical_when_most_of_the_cap_is_spent() -> None:
-    recent = summary({}, RECENT, overall=stats(30, cost=0.5))
-    recs = advise({}, recent=recent, snapshot=budget(cap=10.0, spent=9.0))
+    day = summary({}, overall=stats(30, cost=0.5), observed_s=1_800.0)
+    recs = advise({}, day=day, snapshot=budget(cap=10.0, spent=9.0))
     assert recs[0].severity == "critical"
 
 
 @pytest.mark.parametrize("cap", [None, 100.0])
 def test_no_budget_advice_under_the_cap_or_without_one(cap: float | None) -> None:
-    recent = summary({}, RECENT, overall=stats(30, cost=0.5))
-    assert advise({}, recent=recent, snapshot=budget(cap=cap)) == []
+    day = summary({}, overall=stats(30, cost=0.5), observed_s=1_800.0)
+    assert advise({}, day=day, snapshot=budget(cap=cap)) == []
 
 
 # ---- slow models, long prompts ----
@@ -295,9 +302,8 @@ def test_order_is_critical_then_warning_then_info_then_by_impact() -> None:
         "sim:acme/slow": stats(20, p95=20_000.0),  # slow-model (warning)
         "sim:acme/down": stats(20, 2),  # failing-model (critical)
     }
-    recent = summary({}, RECENT, overall=stats(30, cost=0.5))
     catalog = [BIG, ALT, NEAR, model("acme/slow", 1e-6, 1e-6, 0.6), model("acme/down", 1e-6, 1e-6, 0.6)]
-    recs = advise(per_model, catalog, recent=recent, snapshot=budget(cap=10.0))
+    recs = advise(per_model, catalog, snapshot=budget(cap=1.0))
     assert [(r.severity, r.kind) for r in recs] == [
         ("critical", "failing-model"),
         ("warning", "budget-burn"),

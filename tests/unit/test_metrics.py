@@ -230,3 +230,29 @@ def test_window_counts_match_brute_force_under_random_traffic() -> None:
                 cur = int(now // width)
                 expected = sum(1 for x in seen if cur - keep[name] < int(x // width) <= cur)
                 assert m.summary(name, now).overall.count == expected, (step, name)
+
+
+def test_a_cancelled_request_is_neither_a_failure_nor_a_latency_sample() -> None:
+    m = Metrics()
+    for i in range(4):
+        m.record(_event(float(i), 0.2))
+    m.record(_event(5.0, 30.0, outcome="Cancelled", prompt=0, completion=0, cost=0.0))
+    s = m.summary("1m", 10.0).overall
+    assert (s.count, s.ok, s.cancelled, s.errors) == (5, 4, 1, {})
+    assert s.success_rate == 1.0  # the user's Stop is not the model's failure
+    assert s.latency_p99_ms is not None and s.latency_p99_ms < 1000  # the 30 s wait was the user's choice
+
+
+def test_attempts_a_fallback_recovered_count_in_the_failing_models_row() -> None:
+    m = Metrics()
+    e = RequestEvent(
+        1.0, 1_700_000_001.0, "sim", "b/answered", "ok", 0.9, None, 100, 20, 0.001, None,
+        (("sim", "a/first", "ProviderUnavailable", 0.3), ("sim", "a/second", "ProviderTimeout", 0.5)),
+    )  # fmt: skip
+    m.record(e)
+    summary = m.summary("1m", 2.0)
+    assert summary.overall.count == 1 and summary.overall.ok == 1  # one request overall
+    first, second = summary.per_model["sim:a/first"], summary.per_model["sim:a/second"]
+    assert (first.count, first.errors, first.success_rate) == (1, {"ProviderUnavailable": 1}, 0.0)
+    assert second.errors == {"ProviderTimeout": 1} and summary.per_model["sim:b/answered"].ok == 1
+    assert first.cost_usd == 0.0 and first.prompt_tokens == 0  # tokens and cost belong to the answer
