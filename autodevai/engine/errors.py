@@ -281,9 +281,9 @@ class Attempt:
 class NoRouteAvailable(EngineError):
     hint = "every candidate model failed or was excluded; see the attempts, check `autodevai status`"
 
-    def __init__(self, message: str, *, attempts: Sequence[Attempt] = ()) -> None:
+    def __init__(self, message: str, *, attempts: Sequence[Attempt] = (), hint: str | None = None) -> None:
         lines = [message] + [f"  {a.provider}/{a.model}: {a.outcome} {a.detail}".rstrip() for a in attempts]
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(lines), hint=hint)
         self.attempts = tuple(attempts)
 
 

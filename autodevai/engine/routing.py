@@ -614,7 +614,13 @@ class Router:
             served = ", ".join(sorted({e.provider for e in self._by_ref.values()}))
             return NoRouteAvailable(f"provider {provider!r} serves no model (providers with models: {served})")
         parts = ", ".join(f"{_plural(n, 'model')}: {r}" for r, n in self._static_excluded)
-        return NoRouteAvailable(f"no model passes the routing settings ({parts})")
+        hint = None
+        if any(r.startswith("price unknown") for r, _ in self._static_excluded):
+            hint = (
+                "name a model explicitly, set `routing.allow_unknown_price = true`, or give its provider a price "
+                "(`price_in_per_m` / `price_out_per_m` in its [[providers]] entry; 0 for your own server)"
+            )
+        return NoRouteAvailable(f"no model passes the routing settings ({parts})", hint=hint)
 
     def _capability_notes(self, pool: _Pool, needs: int) -> list[str]:
         """One line per capability the request needs: how many of the pool's models have it."""

@@ -703,3 +703,21 @@ async def test_a_body_with_megabytes_of_image_arrives_whole(server: ScriptedServ
     assert deltas[0] == "ok" and len(server.requests) == 2
     for received in server.requests:
         assert received.json["messages"][0]["content"][0]["image_url"]["url"] == image
+
+
+@pytest.mark.parametrize("name", ["01_liquid_free_real.sse", "02_glm45_reasoning.sse", "05_claude_cost_crlf.sse"])
+async def test_real_transcripts_replayed_byte_by_byte(
+    server: ScriptedServer, client: httpx.AsyncClient, name: str
+) -> None:
+    from pathlib import Path
+
+    raw = (Path(__file__).parent.parent / "data" / "openrouter" / "sse" / name).read_bytes()
+    provider = OpenRouterProvider("or", server.url + "/v1", "k", client)
+    server.queue(Reply.sse([raw], done=False), Reply.sse([raw[i : i + 1] for i in range(len(raw))], done=False))
+    whole = [e async for e in provider.stream(call(), timeout_s=10)]
+    trickled = [e async for e in provider.stream(call(), timeout_s=10)]
+    assert whole[-1].completion is not None and whole[-1].completion.content
+    text = "".join(e.delta for e in trickled if e.completion is None)
+    final = trickled[-1].completion
+    assert final is not None and text == final.content == whole[-1].completion.content
+    assert (final.usage, final.reasoning) == (whole[-1].completion.usage, whole[-1].completion.reasoning)
