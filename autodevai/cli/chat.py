@@ -5,7 +5,9 @@ Where things go: the answer (text, pretty JSON for ``--schema``, tool calls) goe
 reasoning, a refusal and the footer go to stderr, so ``autodevai run ... > out.txt`` keeps only the answer.
 Reasoning is printed under a ``reasoning:`` line, dimmed when stderr is a terminal (and ``NO_COLOR`` is unset).
 With ``--schema`` the text is not echoed while it streams: the parsed JSON is printed, indented, at the end;
-with ``--json`` only the JSON document goes to stdout (reasoning still streams to stderr).
+with ``--json`` only the JSON document goes to stdout (the reasoning is in it); with ``--stream --json`` stdout is JSON
+Lines: one object per piece as it arrives (``delta``, ``reasoning``, ``refusal``, ``tool_call``, ``model``) and a last
+``{"type": "response", ...}`` holding the object ``--json`` prints (see ``stream_json_lines``).
 Tool calls are printed once assembled (from the final response), each as its name and indented arguments.
 """
 
@@ -20,6 +22,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from autodevai.cli import inputs
+from autodevai.cli.render import json_line
 from autodevai.engine.errors import InvalidRequest
 from autodevai.engine.serialize import to_jsonable
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference, StreamDelta, ToolCall
@@ -30,6 +33,13 @@ EXAMPLES = """examples:
   autodevai run "What is 17*23?" --schema answer.json --json
   autodevai run "Weather in Paris?" --tools tools.json --tool-choice required
   autodevai run "Is 91 prime?" --reasoning high --stream
+  autodevai run "Is 91 prime?" --stream --json    # JSON Lines: one event per line, the response last
+
+--json prints one JSON document (the response). With --stream, --json prints JSON Lines instead: one object per
+line as the answer arrives, {"type": "delta", "text": ...}, {"type": "reasoning", "text": ...},
+{"type": "tool_call", "index": ..., "id": ..., "name": ..., "arguments": ...} (argument fragments to join by
+index), {"type": "refusal", "text": ...}, {"type": "model", "provider": ..., "model": ...} (this model is
+answering), and last {"type": "response", ...} with the same fields as the --json document.
 """
 
 __all__ = [
@@ -39,7 +49,9 @@ __all__ = [
     "answer_json",
     "build_request",
     "print_answer",
+    "response_line",
     "stream_answer",
+    "stream_json_lines",
 ]
 
 _EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # ReasoningConfig.effort
@@ -216,6 +228,48 @@ async def stream_answer(
     if final is None:
         raise RuntimeError("the stream ended without a final response")
     return final
+
+
+def _line(out: TextIO, event: dict[str, Any]) -> None:
+    out.write(json_line(event) + "\n")
+    out.flush()
+
+
+async def stream_json_lines(
+    engine: Any, request: ChatRequest, preference: Preference | None, out: TextIO = sys.stdout
+) -> EngineResponse:
+    """Stream ``request`` as JSON Lines on ``out`` (``run --stream --json``), one object per line as pieces arrive:
+    ``{"type": "model", "provider", "model"}`` when a model starts answering, ``{"type": "delta", "text"}``,
+    ``{"type": "reasoning", "text"}``, ``{"type": "refusal", "text"}``, ``{"type": "tool_call", "index", "id",
+    "name", "arguments"}`` (a piece: ``id`` and ``name`` come once, ``arguments`` in fragments to concatenate by
+    ``index``). The caller writes the last line, ``{"type": "response", ...}``. Returns the final response."""
+    final: EngineResponse | None = None
+    async for item in engine.stream_enhanced_ai_request(request, preference):
+        if isinstance(item, str):
+            if item:
+                _line(out, {"type": "delta", "text": item})
+        elif isinstance(item, StreamDelta):
+            if item.is_marker:
+                _line(out, {"type": "model", "provider": item.provider, "model": item.model})
+            if item.reasoning:
+                _line(out, {"type": "reasoning", "text": item.reasoning})
+            if item.refusal:
+                _line(out, {"type": "refusal", "text": item.refusal})
+            for piece in item.tool_calls:
+                event: dict[str, Any] = {"type": "tool_call", "index": piece.index}
+                event.update({k: v for k, v in (("id", piece.id), ("name", piece.name)) if v is not None})
+                event["arguments"] = piece.arguments
+                _line(out, event)
+        elif isinstance(item, EngineResponse):
+            final = item
+    if final is None:
+        raise RuntimeError("the stream ended without a final response")
+    return final
+
+
+def response_line(response: EngineResponse, request: ChatRequest) -> dict[str, Any]:
+    """The last line of ``run --stream --json``: ``{"type": "response"}`` plus the object ``run --json`` prints."""
+    return {"type": "response", **answer_json(response, request)}
 
 
 def _parsed_json(text: str) -> tuple[bool, Any]:

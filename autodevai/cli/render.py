@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from autodevai.engine.serialize import to_jsonable
 
-__all__ = ["dump_json", "fmt_ms", "fmt_tokens", "fmt_usd", "table"]
+__all__ = ["dump_json", "fmt_ms", "fmt_per_million", "fmt_score", "fmt_tokens", "fmt_usd", "json_line", "table"]
 
 
 def fmt_usd(value: float | None) -> str:
@@ -26,6 +26,12 @@ def fmt_per_million(price_per_token: float) -> str:
     """USD per token -> "$x.xx/M"."""
     per_m = price_per_token * 1_000_000
     return "free" if per_m == 0 else f"${per_m:,.2f}"
+
+
+def fmt_score(value: float, digits: int = 3) -> str:
+    """A score with ``digits`` decimals; a value that rounds to zero prints as 0, never as "-0.000"."""
+    rounded = round(value, digits) + 0.0  # IEEE 754: -0.0 + 0.0 == +0.0
+    return f"{rounded:.{digits}f}"
 
 
 def fmt_ms(value: float | None) -> str:
@@ -73,6 +79,22 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
+def _no_negative_zero(value: Any) -> Any:
+    if isinstance(value, float):
+        return value + 0.0  # -0.0 becomes 0.0; every other float is unchanged
+    if isinstance(value, dict):
+        return {k: _no_negative_zero(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_negative_zero(v) for v in value]
+    return value
+
+
 def dump_json(value: Any, out: TextIO | None = None) -> None:
-    json.dump(to_jsonable(value), out or sys.stdout, indent=2, ensure_ascii=False)
+    """``value`` as indented JSON (``to_jsonable``), with no ``-0.0``."""
+    json.dump(_no_negative_zero(to_jsonable(value)), out or sys.stdout, indent=2, ensure_ascii=False)
     print(file=out or sys.stdout)
+
+
+def json_line(value: Any) -> str:
+    """``value`` as one line of compact JSON (a JSON Lines record, without the newline), with no ``-0.0``."""
+    return json.dumps(_no_negative_zero(to_jsonable(value)), ensure_ascii=False)

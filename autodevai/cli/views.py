@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from autodevai.cli.render import fmt_ms, fmt_per_million, fmt_tokens, fmt_usd, table
+from autodevai.cli.render import fmt_ms, fmt_per_million, fmt_score, fmt_tokens, fmt_usd, table
 from autodevai.engine.advisor import Recommendation
 from autodevai.engine.metrics import MetricsSummary, Stats
 from autodevai.engine.reports import Capabilities, InitReport, SelfTestReport, SystemStatus, TokenCount
-from autodevai.engine.types import EngineResponse, ModelInfo, RouteDecision
+from autodevai.engine.types import EngineResponse, ModelInfo, Preference, RouteDecision
 from autodevai.engine.workflows import WorkflowResult
 
 if TYPE_CHECKING:
@@ -21,18 +21,37 @@ if TYPE_CHECKING:
 
 
 def response_footer(r: EngineResponse, out: TextIO = sys.stdout) -> None:
+    """The footer of an answer: model (and whether the simulator made the answer up), tokens, cost (or "cost
+    unknown" when neither the provider nor the catalog priced it), latency; then the fallbacks taken and any
+    compression of the prompt."""
     u = r.usage
     ttft = f" · ttft {fmt_ms(r.ttft_ms)}" if r.ttft_ms is not None else ""
     extra = [f"{n} {what}" for n, what in ((u.reasoning_tokens, "reasoning"), (u.cached_tokens, "cached")) if n]
     detail = f" ({', '.join(extra)})" if extra else ""
+    simulated = " (simulated)" if r.simulated else ""
+    cost = "cost unknown" if r.cost_source == "unknown" else f"cost {fmt_usd(r.cost_usd)}"
     print(
-        f"\nmodel {r.model} ({r.provider}) · tokens {u.prompt_tokens} in / {u.completion_tokens} out{detail}"
-        f" · cost {fmt_usd(r.cost_usd)} · latency {fmt_ms(r.latency_ms)}{ttft}",
+        f"\nmodel {r.model}{simulated} via {r.provider} · tokens {u.prompt_tokens} in / {u.completion_tokens} out"
+        f"{detail} · {cost} · latency {fmt_ms(r.latency_ms)}{ttft}",
         file=out,
     )
     if r.fell_back:
         trail = " → ".join(f"{a.model} [{a.outcome}]" for a in r.attempts)
         print(f"fallbacks: {trail}", file=out)
+    c = r.compression
+    if c is not None and c.tokens_after < c.tokens_before:
+        tokens = f"{c.tokens_before:,} → {c.tokens_after:,} tokens"
+        print(f"prompt compressed {tokens} ({c.strategy}, quality {c.quality:.2f})", file=out)
+
+
+def _scores(d: RouteDecision) -> str:
+    """The top candidates' scores in the preference's unit: routing negates USD (cost) and seconds (speed) so
+    that higher is better (``Router._score``); the rest are 0..1 scores. Never a negative zero."""
+    if d.preference is Preference.COST:
+        return "expected cost: " + ", ".join(f"{m} {fmt_usd(max(0.0, -s))}" for m, s in d.scores)
+    if d.preference is Preference.SPEED:
+        return "expected latency: " + ", ".join(f"{m} {fmt_ms(max(0.0, -s) * 1000)}" for m, s in d.scores)
+    return "scores: " + ", ".join(f"{m} {fmt_score(s)}" for m, s in d.scores)
 
 
 def route_decision(d: RouteDecision, out: TextIO = sys.stdout) -> None:
@@ -42,7 +61,7 @@ def route_decision(d: RouteDecision, out: TextIO = sys.stdout) -> None:
     if len(d.candidates) > 1:
         print("  fallbacks: " + ", ".join(c.model for c in d.candidates[1:]), file=out)
     if d.scores:
-        print("  top scores: " + ", ".join(f"{m} {s:.3f}" for m, s in d.scores), file=out)
+        print(f"  top {_scores(d)}", file=out)
 
 
 def models_table(models: Sequence[ModelInfo], out: TextIO = sys.stdout) -> None:

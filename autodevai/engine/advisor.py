@@ -15,7 +15,7 @@ from autodevai.engine.breaker import BreakerSnapshot, BreakerState
 from autodevai.engine.budget import BudgetSnapshot
 from autodevai.engine.catalog import Catalog
 from autodevai.engine.metrics import MetricsSummary
-from autodevai.engine.pricing import is_free
+from autodevai.engine.pricing import is_free_tier
 from autodevai.engine.types import ModelInfo, ModelRef
 
 __all__ = ["Recommendation", "recommend"]
@@ -52,7 +52,7 @@ def _cheaper_equivalent(
     for other in catalog.all():
         if other.id == info.id or other.quality < info.quality - QUALITY_SLACK:
             continue
-        if other.route_exclusion or not other.price_known or (not allow_free and is_free(other)):
+        if other.route_exclusion or not other.price_known or (not allow_free and is_free_tier(other)):
             continue
         if f"{other.provider}:{other.id}" in failing:  # never advise moving to a model advised against
             continue

@@ -281,10 +281,13 @@ class Attempt:
 class NoRouteAvailable(EngineError):
     hint = "every candidate model failed or was excluded; see the attempts, check `autodevai status`"
 
-    def __init__(self, message: str, *, attempts: Sequence[Attempt] = (), hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, attempts: Sequence[Attempt] = (), hint: str | None = None, cause: str = ""
+    ) -> None:
         lines = [message] + [f"  {a.provider}/{a.model}: {a.outcome} {a.detail}".rstrip() for a in attempts]
         super().__init__("\n".join(lines), hint=hint)
         self.attempts = tuple(attempts)
+        self.cause = cause  # "settings": routing settings or the catalog exclude every model (a config matter)
 
 
 class DeadlineExceeded(EngineError):

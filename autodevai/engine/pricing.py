@@ -2,7 +2,9 @@
 
 Owns: applying a provider's configured prices (``price_in_per_m`` / ``price_out_per_m``, e.g. 0 for a local server
 or a contract price; a server on this machine is not assumed free — a LiteLLM proxy there may front paid APIs);
-the free-model test (a known price of 0 for everything and nothing else billing it); the routing exclusions
+the free-tier test (DESIGN.md: a free text model is one whose id ends in ``:free`` and that nothing else bills;
+those are rate-limited and their hosts may log prompts, so routing takes them only with ``routing.allow_free``; a
+model priced 0 for another reason, such as your own server, is simply cheap); the routing exclusions
 (``route_exclusion`` set by the provider's parser, ``routing.exclude`` patterns, unknown prices) grouped into the
 few kinds a routing decision names ("3 routers", "12 :batch variants").
 """
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from autodevai.engine.settings import ProviderSettings
 from autodevai.engine.types import ModelInfo
 
-__all__ = ["apply_provider_prices", "exclusion_kind", "is_free", "matches_any"]
+__all__ = ["apply_provider_prices", "exclusion_kind", "is_free_tier", "matches_any"]
 
 _PER_MILLION = 1e-6
 
@@ -34,9 +36,14 @@ def apply_provider_prices(models: Iterable[ModelInfo], ps: ProviderSettings | No
     return out
 
 
-def is_free(m: ModelInfo) -> bool:
-    """A known price of 0 per token and per request, and routable: ``:free`` variants, local servers."""
-    return m.price_known and not m.route_exclusion and m.price_in == 0 and m.price_out == 0 and m.price_request == 0
+def is_free_tier(m: ModelInfo) -> bool:
+    """A ``:free`` variant that nothing else bills (its price is a known 0 per token and per request)."""
+    return (
+        m.id.endswith(":free")
+        and m.price_known
+        and not m.route_exclusion
+        and m.price_in == m.price_out == m.price_request == 0
+    )
 
 
 def matches_any(m: ModelInfo, patterns: Sequence[str]) -> bool:

@@ -39,7 +39,7 @@ from autodevai.engine import constants
 from autodevai.engine.capabilities import LABELS, Need, abilities_of, describe
 from autodevai.engine.catalog import Catalog
 from autodevai.engine.errors import CapabilityMissing, ContextTooLong, InvalidRequest, NoRouteAvailable
-from autodevai.engine.pricing import exclusion_kind, is_free, matches_any
+from autodevai.engine.pricing import exclusion_kind, is_free_tier, matches_any
 from autodevai.engine.settings import RoutingSettings
 from autodevai.engine.types import LiveStats, ModelInfo, ModelRef, Preference, RouteDecision
 
@@ -262,7 +262,7 @@ class Router:
             return "price unknown (routing.allow_unknown_price is off)"
         if m.quality < s.min_quality:
             return f"quality below {s.min_quality:.2f}"
-        if not s.allow_free and is_free(m):
+        if not s.allow_free and is_free_tier(m):
             return "free models not allowed"
         return ""
 
@@ -620,7 +620,7 @@ class Router:
                 "name a model explicitly, set `routing.allow_unknown_price = true`, or give its provider a price "
                 "(`price_in_per_m` / `price_out_per_m` in its [[providers]] entry; 0 for your own server)"
             )
-        return NoRouteAvailable(f"no model passes the routing settings ({parts})", hint=hint)
+        return NoRouteAvailable(f"no model passes the routing settings ({parts})", hint=hint, cause="settings")
 
     def _capability_notes(self, pool: _Pool, needs: int) -> list[str]:
         """One line per capability the request needs: how many of the pool's models have it."""

@@ -186,7 +186,11 @@ def test_external_openai_compatible_server_for_one_call() -> None:
 def test_external_openai_compatible_server_from_config(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     with OpenAIServer() as server:
-        config.write_text(f'[[providers]]\nname = "local"\nkind = "openai"\nbase_url = "{server.base_url}"\n')
+        config.write_text(
+            # the server lists no prices: routing picks its models only when unknown prices are allowed
+            f'[routing]\nallow_unknown_price = true\n[[providers]]\nname = "local"\nkind = "openai"\n'
+            f'base_url = "{server.base_url}"\n'
+        )
         result = cli("--config", str(config), "run", "ping", "--json")
         assert result.returncode == 0, result.stderr
         data = json.loads(result.stdout)

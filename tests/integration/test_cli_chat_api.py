@@ -101,7 +101,9 @@ def test_a_tool_call_is_printed_with_arguments_that_parse(tmp_path: Path) -> Non
     wrapped = _write(tmp_path / "wrapped.json", {"tools": [{"type": "function", "function": WEATHER_TOOL}]})
     result = cli("run", "Weather in Oslo?", "--tools", str(wrapped), "--stream", "--json")
     assert result.returncode == 0, result.stderr
-    calls = json.loads(result.stdout)["tool_calls"]
+    last = json.loads(result.stdout.splitlines()[-1])  # JSON Lines: the response comes last
+    assert last["type"] == "response"
+    calls = last["tool_calls"]
     assert calls and calls[0]["name"] == "get_weather"
     assert calls[0]["parsed_arguments"] == json.loads(calls[0]["arguments"])
     assert calls[0]["parsed_arguments"]["city"] == "Oslo"
@@ -150,9 +152,11 @@ def test_streamed_reasoning_goes_to_stderr_apart_from_the_answer() -> None:
 
     both = cli("run", "Is 91 a prime number?", "--reasoning", "high", "--stream", "--json")
     assert both.returncode == 0, both.stderr
-    data = json.loads(both.stdout)  # only the JSON document on stdout, though it streamed
-    assert data["reasoning"] and data["usage"]["reasoning_tokens"] > 0
-    assert "reasoning:\n" in both.stderr
+    lines = [json.loads(line) for line in both.stdout.splitlines()]  # JSON Lines, the response last
+    data = lines[-1]
+    assert data["type"] == "response" and data["reasoning"] and data["usage"]["reasoning_tokens"] > 0
+    assert "".join(e["text"] for e in lines if e["type"] == "reasoning") == data["reasoning"]
+    assert "reasoning:\n" not in both.stderr, "with --json the reasoning is in the JSON, not on stderr"
 
 
 @pytest.mark.parametrize(

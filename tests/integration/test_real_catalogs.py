@@ -14,7 +14,7 @@ import pytest
 
 from autodevai.compose import App, open_engine
 from autodevai.engine import errors as E
-from autodevai.engine.pricing import is_free
+from autodevai.engine.pricing import is_free_tier
 from autodevai.engine.settings import parse_settings
 from autodevai.engine.types import ChatRequest, ModelInfo, Preference
 from tests.fakes.scripted_server import Reply, ScriptedServer
@@ -76,9 +76,7 @@ def never_for_text(m: ModelInfo) -> bool:
     return (
         m.id.startswith(("openrouter/", "~"))
         or m.id.endswith(":batch")
-        or (any(o != "text" for o in m.output_modalities)
-        and m.price_in == 0
-        and m.price_out == 0)
+        or (any(o != "text" for o in m.output_modalities) and m.price_in == 0 and m.price_out == 0)
         or not m.price_known
     )
 
@@ -104,7 +102,7 @@ async def test_music_models_priced_zero_are_billed_per_clip_and_not_free(serve: 
     app, _ = await serve(dump("or_models_2026-08-19.json"), routing={"allow_free": True})
     lyria = (await app.engine.get_openrouter_models(text="lyria-3-clip"))[0]
     assert lyria.price_request == pytest.approx(0.04) and "per clip" in lyria.route_exclusion
-    assert not is_free(lyria)
+    assert not is_free_tier(lyria) and lyria.price_request > 0
     before = app.engine.explain_route(text_request(), Preference.COST, 100)
     assert all(not c.model.startswith("google/lyria") for c in before.candidates)
 
@@ -130,7 +128,7 @@ async def test_tiered_prices_rank_long_prompts(serve: Any) -> None:
     usable = [
         m
         for m in models
-        if not m.route_exclusion and m.price_known and not is_free(m) and "text" in m.output_modalities
+        if not m.route_exclusion and m.price_known and not is_free_tier(m) and "text" in m.output_modalities
         and (not m.context_known or prompt + min(out, m.max_output or out) <= m.context_length)
     ]  # fmt: skip
     expected = [m.id for m in sorted(usable, key=lambda m: (m.cost(prompt, out), -m.quality, m.id))[:10]]

@@ -469,3 +469,16 @@ def test_capability_filter_matches_brute_force() -> None:
             assert not expected
             continue
         assert list(d.candidates) == expected
+
+
+def test_a_zero_priced_own_server_is_not_the_free_tier() -> None:
+    catalog = Catalog(
+        [
+            ModelInfo(id="local-llama", provider="local", price_in=0.0, price_out=0.0, quality=0.6),
+            ModelInfo(id="acme/m:free", provider="sim", price_in=0.0, price_out=0.0, quality=0.9),
+            ModelInfo(id="acme/m", provider="sim", price_in=M, price_out=M, quality=0.9),
+        ]
+    )
+    d = _decide(Router(catalog, RoutingSettings(allow_free=False)), Preference.COST)
+    assert _ids(d)[0] == "local-llama" and "acme/m:free" not in _ids(d)  # only :free variants need allow_free
+    assert ("free models not allowed", 1) in d.excluded
