@@ -4,8 +4,8 @@ routing, budgets, breakers, metrics and history by pointing its base URL at ``Ga
 Modules: ``server`` (``Gateway``: lifecycle, bind address), ``app`` (auth, routes, chat and models handlers),
 ``request`` (an OpenAI chat body as an engine ``ChatRequest``: every field honored or passed through verbatim),
 ``response`` (``chat.completion``, chunks and model lists from engine values), ``errors`` (engine errors and bad
-bodies as OpenAI errors), ``token`` (the bearer token: env var, keyring). The HTTP/1.1 layer is the shared
-``autodevai.httpserver``. The engine never imports this package.
+bodies as OpenAI errors), ``token`` (the bearer token: env var, keyring, else a 0600 file in the config dir).
+The HTTP/1.1 layer is the shared ``autodevai.httpserver``. The engine never imports this package.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ DEFAULT_PORT = 8765
 async def serve(app: App, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, token: str | None = None) -> Gateway:
     """Start a gateway over ``app.engine`` and return it running (``await gateway.stop()`` to end it).
 
-    ``token`` None takes ``AUTODEVAI_GATEWAY_TOKEN``, else the keyring's gateway token (created on first use).
+    ``token`` None takes ``AUTODEVAI_GATEWAY_TOKEN``, else the keyring's gateway token, else the 0600 token file
+    (created on first use).
     Raises ``ConfigError`` when there is no token source or the address cannot be bound.
     """
     if token is None:
