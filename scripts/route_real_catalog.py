@@ -3,8 +3,8 @@
     python scripts/route_real_catalog.py tests/data/openrouter/or_models_2026-08-19.json [--prompt N] [--max-tokens N]
 
 Parses the dump with the provider's own parser, builds the engine's catalog and router with default settings
-(free models allowed, as a user who opts in would see it), and prints the five candidates each preference picks
-for a plain text request, with the expected cost of each. Used to compare routing before and after a change.
+(``--no-free``: ``:free`` variants left out, the default; otherwise allowed, as a user who opts in sees it), and
+prints the five candidates each preference picks for a plain text request, with the expected cost of each. Used to compare routing before and after a change.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ def main() -> None:
     ap.add_argument("dump", type=Path)
     ap.add_argument("--prompt", type=int, default=1000)
     ap.add_argument("--max-tokens", type=int, default=500)
+    ap.add_argument("--no-free", action="store_true", help="leave :free variants out (the default setting)")
     args = ap.parse_args()
     models = models_wire.parse_models(json.loads(args.dump.read_text()), "openrouter")
     catalog = Catalog(models)
-    settings = RoutingSettings.model_validate({"allow_free": True, "fallbacks": 4})
+    settings = RoutingSettings.model_validate({"allow_free": not args.no_free, "fallbacks": 4})
     router = Router(catalog, settings)
     print(f"{len(models)} models parsed from {args.dump.name}")
     for pref in Preference:
