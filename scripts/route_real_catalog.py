@@ -4,7 +4,8 @@
 
 Parses the dump with the provider's own parser, builds the engine's catalog and router with default settings
 (``--no-free``: ``:free`` variants left out, the default; otherwise allowed, as a user who opts in sees it), and
-prints the five candidates each preference picks for a plain text request, with the expected cost of each. Used to compare routing before and after a change.
+prints the five candidates each preference picks for a plain text request, with the expected cost of each.
+Used to compare routing before and after a change.
 """
 
 from __future__ import annotations
