@@ -82,10 +82,12 @@ _V3: tuple[str, ...] = (
 
 # v4: what the request used beyond text and what came back besides it (tools, response format, media parts;
 # tool calls, reasoning, refusal, cached/reasoning tokens), as JSON, NULL for a plain text request and answer;
-# and where cost_usd comes from ("provider", "catalog", or "unknown": counted as 0 but not known to be 0).
+# where cost_usd comes from ("provider", "catalog", or "unknown": counted as 0 but not known to be 0); and
+# whether AutoDevAI's simulator wrote the answer.
 _V4: tuple[str, ...] = (
     "ALTER TABLE requests ADD COLUMN detail TEXT",
     "ALTER TABLE requests ADD COLUMN cost_source TEXT NOT NULL DEFAULT 'provider'",
+    "ALTER TABLE requests ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)

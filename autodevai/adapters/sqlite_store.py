@@ -42,7 +42,7 @@ _REQ, _AUDIT, _WRITE, _READ, _STOP = range(5)
 
 _COLS = (
     "id, ts, provider, model, preference, status, latency_ms, ttft_ms, prompt_tokens, completion_tokens, "
-    "cost_usd, prompt, answer, attempts, task_class, stream, compression, detail, cost_source"
+    "cost_usd, prompt, answer, attempts, task_class, stream, compression, detail, cost_source, simulated"
 )
 _INSERT_REQUEST = f"INSERT INTO requests ({_COLS}) VALUES ({', '.join('?' * (_COLS.count(',') + 1))})"
 _UPSERT_OUTCOME = (
@@ -158,6 +158,7 @@ def _request_row(rec: RequestRecord) -> tuple[Any, ...]:
         None if rec.compression is None else redact(json.dumps(dict(rec.compression), separators=(",", ":"))),
         None if rec.detail is None else redact(json.dumps(dict(rec.detail), separators=(",", ":"), default=str)),
         rec.cost_source,
+        1 if rec.simulated else 0,
     )
 
 
@@ -182,6 +183,7 @@ def _record(row: tuple[Any, ...]) -> RequestRecord:
         compression=None if row[16] is None else json.loads(row[16]),
         detail=None if row[17] is None else json.loads(row[17]),
         cost_source=row[18],
+        simulated=bool(row[19]),
     )
 
 

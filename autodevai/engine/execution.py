@@ -69,6 +69,7 @@ class _State:
     prompt_text: str = ""
     ttft_s: float | None = None
     shrunk: bool = False  # compressed once after a server refused the prompt as too long
+    current: ModelRef | None = None  # the model of the attempt under way (or the last one made)
 
 
 class Executor:
@@ -262,6 +263,7 @@ class Executor:
                         )
                         break
                     total_attempts += 1
+                    state.current = ref
                     t0 = clock.now()
                     try:
                         call = _provider_call(request, ref)
@@ -515,6 +517,7 @@ class Executor:
                 completion_tokens=usage.completion_tokens,
                 cost_usd=cost,
                 cost_source=cost_source,
+                simulated=completion.simulated,
                 prompt=state.prompt_text or _prompt_text(request),
                 answer=completion.content,
                 attempts=[_attempt_dict(a) for a in state.attempts],
@@ -553,7 +556,10 @@ class Executor:
     ) -> None:
         p = self.parts
         latency = p.clock.now() - state.started
-        last = state.attempts[-1] if state.attempts else None
+        # The attempt in flight (a Stop lands there) is not in the list yet: name it rather than nothing.
+        last = state.current or (
+            ModelRef(state.attempts[-1].provider, state.attempts[-1].model) if state.attempts else None
+        )
         provider = last.provider if last else ""
         model = last.model if last else (request.model or "")
         p.metrics.record(

@@ -100,6 +100,7 @@ class RequestRecord:
     compression: Mapping[str, Any] | None = None  # the CompressionReport when the prompt was fitted
     detail: Mapping[str, Any] | None = None  # what the request used beyond text and what came back (tools, ...)
     cost_source: str = "provider"  # "provider", "catalog" or "unknown" (cost_usd is then 0 but not known to be)
+    simulated: bool = False  # AutoDevAI's simulator answered
 
 
 class Store(Protocol):

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QApplication
 
 from autodevai.gui.bridge import GuiContext, install_event_loop
 from autodevai.gui.main_window import MainWindow
-from autodevai.gui.theme import apply_theme
 
 __all__ = ["EngineHost", "app_icon", "display_available", "main"]
 
@@ -121,19 +120,21 @@ def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     app.setOrganizationName("autodevai")
     app.setWindowIcon(app_icon())
-    apply_theme(app)
     loop = install_event_loop(app)
     from autodevai import paths
 
-    # UI state (geometry, last panel, onboarding) lives beside config.toml, so AUTODEVAI_CONFIG_DIR isolates it.
+    # UI state (geometry, last panel, onboarding, theme) lives beside config.toml, so AUTODEVAI_CONFIG_DIR
+    # isolates it.
     ctx = GuiContext(QSettings(str(paths.config_dir() / "ui.ini"), QSettings.Format.IniFormat))
+    ctx.theme.apply_saved()  # System, Light or Dark as the user last chose (System at first)
     window = build(ctx)
     host = EngineHost(ctx, config_path)
     tray = _make_tray(ctx, window)
     done = asyncio.Event()
-    window.closing.connect(done.set)
+    window.closing.connect(done.set)  # the window closed for real: also File → Quit / Ctrl+Q
     if tray is not None:
         tray.quit_requested.connect(done.set)
+        window.notifier.use_tray(tray.tray)  # alerts become system notifications
     window.show()
 
     smoke = bool(os.environ.get("AUTODEVAI_GUI_SMOKE"))  # packaging/CI smoke test: open, report, close

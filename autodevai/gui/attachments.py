@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from autodevai.gui.bridge import GuiContext
+from autodevai.gui.widgets import see_through
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -273,8 +274,8 @@ class AttachmentStrip(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFixedHeight(THUMB_PX + 14)
-        scroll.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget { background: transparent; }")
         scroll.setWidget(inner)
+        see_through(scroll)
         outer.addWidget(scroll)
         self._update()
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from autodevai.engine.errors import EngineError
 from autodevai.engine.metrics import RequestEvent
+from autodevai.gui.theme import ThemeController
 
 __all__ = ["EngineEvents", "GuiContext", "install_event_loop"]
 
@@ -54,18 +55,22 @@ class EngineEvents(QObject):
     error = Signal(str, str)  # (title, message) for the window's error banner
     busy = Signal(bool)  # long work started / ended (status bar spinner)
     gateway_changed = Signal(str)  # the status line of the local gateway ("Gateway http://…/v1" or "Gateway off")
+    alert = Signal(object)  # AlertEvent: a breaker opened, a budget cap 80 %/100 % spent, a latency/error trend
 
     def record(self, event: RequestEvent) -> None:
         self.request_recorded.emit(event)
 
 
 class GuiContext:
-    """What every panel gets: the engine (once ready), its events, persistent UI settings, and ``spawn``."""
+    """What every panel gets: the engine (once ready), its events, persistent UI settings (and the theme choice
+    kept there), and ``spawn``."""
 
     def __init__(self, settings: QSettings | None = None) -> None:
         self.events = EngineEvents()
         self.qsettings = settings or QSettings("autodevai", "autodevai")
+        self.theme = ThemeController(self.qsettings)
         self.app: Any = None  # compose.App once the engine is open
+        self._unsubscribe_alerts: Callable[[], None] | None = None
         # Set by the app's EngineHost: close and reopen the engine (after keys or providers changed).
         self.reopen: Callable[[], Coroutine[Any, Any, None]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -82,8 +87,15 @@ class GuiContext:
         return self.app is not None
 
     def attach(self, app: Any) -> None:
+        """Take ``app`` as the engine (a new one after a reopen): its request events and alerts become signals.
+
+        Alert sinks run on the engine's loop — this qasync loop, the GUI thread — so the signal is emitted
+        directly; receivers must not block."""
+        if self._unsubscribe_alerts is not None:
+            self._unsubscribe_alerts()  # the previous engine (closed by now) keeps no reference to us
         self.app = app
         app.engine.add_metrics_sink(self.events)
+        self._unsubscribe_alerts = app.engine.add_alert_sink(self.events.alert.emit)
         self.events.engine_ready.emit(app)
 
     def spawn(

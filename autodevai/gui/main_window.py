@@ -1,9 +1,10 @@
-"""The main window: a sidebar of panels, an error banner, a status bar; geometry and last panel restored."""
+"""The main window: a sidebar of panels, an error banner, a status bar, a menu bar (File → Quit with Ctrl+Q,
+View → Theme), alert toasts in the corner when there is no tray; geometry and last panel restored."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -16,8 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from autodevai.gui.bridge import GuiContext
+from autodevai.gui.notifications import AlertNotifier, ToastStack
 from autodevai.gui.panels import PANELS, create_panel
 from autodevai.gui.panels.base import Panel
+from autodevai.gui.theme import THEME_MODES
 from autodevai.gui.widgets import Banner
 
 __all__ = ["MainWindow"]
@@ -89,9 +92,65 @@ class MainWindow(QMainWindow):
             "The local OpenAI-compatible endpoint (`autodevai config set gateway.enabled true`)"
         )
         ctx.events.use_model.connect(self._use_model)
+        self.toasts = ToastStack(right)
+        self.notifier = AlertNotifier(ctx, self.toasts, self)
+        self.notifier.open_status.connect(self._open_status)
+        self._build_menus()
         self._restore()
         if ctx.ready:  # the engine opened before this window was built
             self._on_engine_ready(ctx.app)
+
+    # ---- menus --------------------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.quit_action = QAction("&Quit", self)
+        # The platform's Quit keys, and Ctrl+Q everywhere (Windows defines no standard Quit shortcut).
+        keys = [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) if not k.isEmpty()]
+        ctrl_q = QKeySequence("Ctrl+Q")
+        self.quit_action.setShortcuts([*keys, ctrl_q] if ctrl_q not in keys else keys)
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.setToolTip("Quit AutoDevAI (also when it keeps running in the tray)")
+        self.quit_action.triggered.connect(self.quit_app)
+        file_menu.addAction(self.quit_action)
+
+        view = bar.addMenu("&View")
+        theme_menu = view.addMenu("&Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        for mode, label in THEME_MODES.items():
+            action = QAction(label, self, checkable=True)
+            action.setToolTip(
+                "Follow the desktop's light or dark setting" if mode == "system" else f"Always use the {mode} theme"
+            )
+            action.triggered.connect(lambda _checked=False, m=mode: self.ctx.theme.set_mode(m))
+            group.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[mode] = action
+        self.theme_actions[self.ctx.theme.mode].setChecked(True)
+        self.ctx.theme.changed.connect(self._on_theme_changed)
+
+    def _on_theme_changed(self, mode: str, _dark: bool) -> None:
+        self.theme_actions[mode].setChecked(True)
+
+    def quit_app(self) -> None:
+        """Quit for real (Ctrl+Q, File → Quit): close the window even when it would keep running in the tray."""
+        self.keep_in_tray = False
+        if self.isVisible():
+            self.close()
+        else:  # hidden in the tray: nothing to close, but the app must still end
+            self.save_state()
+            self._closed()
+
+    def _open_status(self) -> None:
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.show_panel("Status")
 
     # ---- pages --------------------------------------------------------------------------------------------
 
@@ -165,7 +224,12 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.hide()
             return
+        self._closed()
+        event.accept()
+
+    def _closed(self) -> None:
+        """The window is going away for good: stop the panels' timers and the toasts, then say so."""
         for panel in self.panels.values():
             panel.on_hidden()
+        self.toasts.clear()
         self.closing.emit()
-        event.accept()

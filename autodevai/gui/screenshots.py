@@ -3,15 +3,18 @@
 usage: python -m autodevai.gui.screenshots OUT_DIR [--dark] [--size 1180x760]
 
 A short simulator session first makes the data realistic: routed requests, a streamed one, a model that fails
-(so a breaker opens and a fallback shows), a workflow, and a self-test. Execute is also shown with an attached
-image answered by a vision model, and with a reasoning model's reasoning and tool call. Everything runs offscreen
-against the built-in simulator in temporary directories; nothing touches the user's config, data or keyring.
+(so a breaker opens, an alert is raised and a fallback shows), a workflow, and a self-test. Execute is also shown
+with an attached image answered by a vision model, and with a reasoning model's reasoning and tool call; then the
+alert notifications (toasts over the Status panel, as shown where there is no system tray) and Configure's
+Desktop tab. Everything runs offscreen against the built-in simulator in temporary directories; nothing touches
+the user's config, data or keyring.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import sys
@@ -28,6 +31,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from autodevai.adapters.keyring_secrets import MemoryKeyring
+from autodevai.engine.errors import EngineError
 from autodevai.engine.settings import parse_settings
 from autodevai.engine.types import ChatRequest
 from autodevai.gui.app import EngineHost, app_icon
@@ -91,6 +95,7 @@ async def _shoot(out: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
     sim = SimServer(SimConfig(latency_scale=0.02, seed=7))
     await sim.start()
     ctx = GuiContext(QSettings(str(tmp / "ui.ini"), QSettings.Format.IniFormat))
+    ctx.theme.set_mode("dark" if dark else "light")  # as the user would pick it (View → Theme)
     settings = {
         "providers": [{"name": "sim", "kind": "openrouter", "base_url": sim.base_url, "attribution": False}],
         "budget": {"daily_usd": 0.5, "monthly_usd": 10.0},
@@ -112,6 +117,8 @@ async def _shoot(out: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
     window.show()
     await host.open()
     await _session(ctx, sim)
+    for toast in list(window.toasts.toasts):  # the session's alerts get their own picture below
+        toast.dismiss()
     written: list[Path] = []
     suffix = "-dark" if dark else ""
     for index, (title, _spec) in enumerate(PANELS, start=1):
@@ -123,6 +130,7 @@ async def _shoot(out: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
         written.append(path)
     written += await _extras(ctx, window, out, suffix)
     written += await _execute_extras(window, out, suffix, tmp)
+    written += await _alerts_and_desktop(ctx, window, out, suffix)
     window.keep_in_tray = False
     window.close()
     await host.close()
@@ -153,6 +161,10 @@ async def _prepare(title: str, panel: Any, ctx: GuiContext) -> None:
         panel.run()
         await _settle(2.0)
     elif title == "Models" and hasattr(panel, "search_edit"):
+        for _ in range(200):  # the catalog loads in the background
+            if panel.source.rowCount():
+                break
+            await asyncio.sleep(0.02)
         panel.search_edit.setText("gpt-4o")
         panel.select_model("openai/gpt-4o")
     elif hasattr(panel, "refresh_now"):
@@ -233,6 +245,38 @@ async def _execute_extras(window: MainWindow, out: Path, suffix: str, tmp: Path)
     written.append(path)
     panel.set_tools([])
     panel.model_edit.clear()
+    return written
+
+
+async def _alerts_and_desktop(ctx: GuiContext, window: MainWindow, out: Path, suffix: str) -> list[Path]:
+    """The Status panel with its recent alerts and the session's last alerts as toasts; Configure → Desktop."""
+    written: list[Path] = []
+    window.show_panel("Status")
+    daily = ctx.engine.settings.budget.daily_usd
+    status = await ctx.engine.get_enhanced_system_status()
+    spent = status.budget.spent.get("daily", 0.0)
+    # A cap just above today's spending: the next request crosses 80 %, and a budget alert joins the breaker's.
+    await ctx.engine.configure_enhanced_orchestration({"budget": {"daily_usd": round(spent * 1.15, 6)}})
+    with contextlib.suppress(EngineError):
+        await ctx.engine.execute_enhanced_ai_request(ChatRequest.from_prompt(PROMPTS[2], max_tokens=40))
+    await ctx.engine.configure_enhanced_orchestration({"budget": {"daily_usd": daily}})
+    for event in ctx.engine.recent_alerts()[-2:]:
+        if not any(t.alert is event for t in window.toasts.toasts):
+            window.notifier.notify(event)
+    await _settle(1.0)
+    path = out / f"{len(PANELS) + 5:02d}-alerts{suffix}.png"
+    window.grab().save(str(path))
+    written.append(path)
+    for toast in list(window.toasts.toasts):
+        toast.dismiss()
+
+    panel: Any = window.show_panel("Configure")
+    panel.show_tab("Desktop")
+    await _settle(0.5)
+    path = out / f"{len(PANELS) + 6:02d}-configure-desktop{suffix}.png"
+    window.grab().save(str(path))
+    written.append(path)
+    panel.show_tab("Providers & keys")
     return written
 
 

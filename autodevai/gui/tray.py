@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms, fmt_usd
+from autodevai.cli.render import fmt_ms
 from autodevai.engine.errors import Cancelled
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference
 from autodevai.gui.bridge import GuiContext
+from autodevai.gui.labels import cost_text, simulated_badge
 from autodevai.gui.panels.execute import AnswerStream, validation_text
 from autodevai.gui.theme import state_color
 
@@ -85,6 +86,8 @@ class QuickPromptPopup(QWidget):
         col.addWidget(self.answer_view, 1)
 
         bottom = QHBoxLayout()
+        self.simulated_badge = simulated_badge()
+        bottom.addWidget(self.simulated_badge, 0, Qt.AlignmentFlag.AlignTop)
         self.info_label = QLabel()
         self.info_label.setProperty("role", "muted")
         self.info_label.setWordWrap(True)
@@ -124,6 +127,7 @@ class QuickPromptPopup(QWidget):
             self._info(validation_text(exc), error=True)
             return False
         self.copy_button.setEnabled(False)
+        self.simulated_badge.hide()
         self.stream.start(request, pref)
         self._info("Waiting for the first token…")
         return True
@@ -174,7 +178,10 @@ class QuickPromptPopup(QWidget):
         self.copy_button.setEnabled(has_text)
         if isinstance(result, EngineResponse):
             fell = " · fell back" if result.fell_back else ""
-            self._info(f"{result.model} · {fmt_usd(result.cost_usd)} · {fmt_ms(result.latency_ms)}{fell}")
+            cost = cost_text(result.cost_usd, result.cost_source)
+            cost = f"cost {cost}" if cost == "unknown" else cost
+            self._info(f"{result.model} · {cost} · {fmt_ms(result.latency_ms)}{fell}")
+            self.simulated_badge.setVisible(result.simulated)
         elif isinstance(result, Cancelled):
             self._info("Stopped — the partial answer is kept" if has_text else "Stopped")
         elif isinstance(result, BaseException):
@@ -220,6 +227,9 @@ class TrayController(QObject):
         """The quick-prompt popup (built on first use)."""
         if self._popup is None:
             self._popup = QuickPromptPopup(self.ctx)
+            quit_action = getattr(self.window, "quit_action", None)
+            if quit_action is not None:  # Ctrl+Q quits from the popup too, while the window hides in the tray
+                self._popup.addAction(quit_action)
         return self._popup
 
     def apply_settings(self) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -20,7 +21,29 @@ from PySide6.QtWidgets import (
 
 from autodevai.gui.theme import state_color
 
-__all__ = ["Banner", "Card", "KeyValueGrid", "RunBox", "badge_html", "header", "muted", "set_table_rows"]
+__all__ = [
+    "Banner",
+    "Card",
+    "KeyValueGrid",
+    "RunBox",
+    "badge_html",
+    "header",
+    "muted",
+    "see_through",
+    "set_table_rows",
+]
+
+
+def see_through(scroll: QScrollArea) -> None:
+    """Let the card behind ``scroll`` (and its widget, already set) show through, scroll bars untouched.
+
+    Only the area, its viewport and its widget: a broad selector such as "QScrollArea > QWidget > QWidget" also
+    reaches the scroll bars in their containers and strips their look. ``setWidget`` turns the widget's
+    background filling on, so it is turned off again here."""
+    scroll.setStyleSheet("QScrollArea, QWidget#qt_scrollarea_viewport { background: transparent; }")
+    inner = scroll.widget()
+    if inner is not None:
+        inner.setAutoFillBackground(False)
 
 
 def header(title: str, subtitle: str = "") -> QWidget:

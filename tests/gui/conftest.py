@@ -93,6 +93,7 @@ def harness(qapp: QApplication, tmp_path: Path, memory_keyring: Any) -> Iterator
         for w in h.widgets:
             w.close()
         loop.run_until_complete(h.stop())
+        _delete_now(qapp, h)  # on this thread: a worker thread's GC must not be the one to destroy them
         loop.close()
         asyncio.set_event_loop(None)
         sys.set_asyncgen_hooks(*hooks)
@@ -103,6 +104,28 @@ def _collect_qt_objects_while_the_app_lives(qapp: QApplication) -> Iterator[None
     """Delete Python-owned Qt objects (and run deferred deletes) while QApplication still exists, instead of in
     the interpreter's final garbage collection, where PySide6 and pyqtgraph tear down in an unsafe order."""
     yield
+    _collect(qapp)
+
+
+def _delete_now(qapp: QApplication, h: Harness) -> None:
+    """Destroy the test's widgets (and with them their timers) and collect what they leave, now."""
+    import gc
+
+    from PySide6.QtCore import QEvent
+
+    for w in h.widgets:
+        if hasattr(w, "deleteLater"):
+            w.deleteLater()
+    h.widgets.clear()
+    h.ctx = None
+    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    gc.collect()
+
+
+def _collect(qapp: QApplication) -> None:
+    """Collect unreachable Python-owned Qt objects and run deferred deletes, here on the GUI thread. Left to
+    chance, the cyclic GC may run in a worker thread (the store's writer, ``to_thread``), where destroying a
+    QObject with a running timer warns and destroying a widget can crash."""
     import gc
 
     gc.collect()

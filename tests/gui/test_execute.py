@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from autodevai.engine.errors import Cancelled
 from autodevai.engine.types import EngineResponse
-from autodevai.gui.panels.execute import ExecutePanel
+from autodevai.gui.panels.execute import ExecutePanel, details_html
 from autodevai.sim.config import SimConfig
 
 from .conftest import Harness
@@ -160,5 +161,35 @@ def test_ctrl_enter_sends_and_use_model_fills_the_override(harness: Harness, qtb
         await harness.wait_until(lambda: bool(results), what="the answer")
         assert isinstance(results[0], EngineResponse) and results[0].model == OTHER
         assert panel.prompt_edit.toPlainText() == "What is 2+2?", "Ctrl+Enter does not insert a newline"
+
+    harness.run(body())
+
+
+def test_a_simulated_answer_wears_a_badge_and_an_unknown_cost_says_so(harness: Harness, qtbot: QtBot) -> None:
+    async def body() -> None:
+        ctx = await harness.start()
+        panel = _panel(harness, ctx)
+        results: list[object] = []
+        panel.finished.connect(results.append)
+        assert not panel.simulated_badge.isVisible(), "no badge before an answer"
+        panel.prompt_edit.setPlainText("What is the capital of Japan?")
+        panel.send()
+        await harness.wait_until(lambda: bool(results), what="the answer")
+        response = results[0]
+        assert isinstance(response, EngineResponse) and response.simulated, "the simulator marks its answers"
+        assert panel.simulated_badge.isVisible() and panel.simulated_badge.text() == "Simulated"
+        assert "simulator" in panel.simulated_badge.toolTip()
+        assert "SIMULATED" in panel.details_label.text()
+
+        # A cost nobody reported reads "unknown", never "$0"; one estimated from the catalog says so.
+        unknown = details_html(dataclasses.replace(response, cost_usd=0.0, cost_source="unknown"))
+        cost_row = unknown.split("Cost</td><td>", 1)[1].split("</td>", 1)[0]
+        assert cost_row.startswith("unknown") and "$0" not in cost_row
+        estimated = details_html(dataclasses.replace(response, cost_source="catalog"))
+        assert "estimated from catalog prices" in estimated
+
+        real = dataclasses.replace(response, simulated=False)  # what a real provider's answer looks like
+        panel.stream.finished.emit(real)  # as the stream reports a finished request
+        assert not panel.simulated_badge.isVisible() and "SIMULATED" not in panel.details_label.text()
 
     harness.run(body())

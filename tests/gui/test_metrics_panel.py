@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
+from autodevai.engine.errors import Cancelled
 from autodevai.engine.types import ChatRequest
+from autodevai.gui.main_window import MainWindow
 from autodevai.gui.panels.metrics import TICK_MS, MetricsPanel
+from autodevai.sim.config import SimConfig
 
 from .conftest import Harness
 
@@ -134,5 +140,52 @@ def test_a_hidden_panel_stops_polling_and_catches_up_when_shown(harness: Harness
         w.on_shown()
         assert w.poll_timer.isActive()
         assert w.redraws > before and _finite(w, "latency_p50").size > 0, "showing it redraws at once"
+
+    harness.run(body())
+
+
+def test_a_request_stopped_in_execute_shows_as_cancelled_not_as_a_failure(harness: Harness, qtbot: QtBot) -> None:
+    """The user's own Stop is not a failed request: Metrics counts it under "cancelled" (``Stats.cancelled``),
+    the success rate and the error-rate chart leave it out, and "Top error" does not name it."""
+
+    async def body() -> None:
+        ctx = await harness.start(SimConfig(latency_scale=4.0, seed=5))
+        await ctx.engine.execute_enhanced_ai_request(
+            ChatRequest.from_prompt("What is 2+2?", model=MODEL, max_tokens=16)
+        )
+        window = MainWindow(ctx)
+        harness.widgets.append(window)
+        window.resize(1100, 760)
+        window.show()
+        execute: Any = window.show_panel("Execute")
+        results: list[object] = []
+        execute.finished.connect(results.append)
+        execute.model_edit.setText(MODEL)
+        execute.prompt_edit.setPlainText("Explain circuit breakers in distributed systems")
+        assert execute.send()
+        await harness.wait_until(lambda: execute.answer_view.toPlainText() != "", what="the first token")
+        qtbot.mouseClick(execute.stop_button, Qt.MouseButton.LeftButton)
+        assert isinstance(results[-1], Cancelled)
+
+        metrics: Any = window.show_panel("Metrics")
+        metrics.window_combo.setCurrentIndex(metrics.window_combo.findData("1m"))
+        tiles = metrics.tiles
+        await harness.wait_until(lambda: tiles["requests"].value.text() == "2", what="both requests counted")
+        assert tiles["success"].value.text() == "100.0 %", "a Stop does not lower the success rate"
+        assert tiles["success"].detail.text() == "0 failed · 1 cancelled"
+
+        # The model's rows (a cancelled request may be recorded without its provider: then it has a row of its own).
+        def rows() -> list[dict[str, str]]:
+            table = metrics.table
+            heads = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+            out = [{h: table.item(r, c).text() for c, h in enumerate(heads)} for r in range(table.rowCount())]
+            return [row for row in out if row["Model"].startswith(MODEL)]
+
+        await harness.wait_until(lambda: sum(int(r["Calls"]) for r in rows()) == 2, what="the model's rows")
+        assert sum(int(r["Cancelled"]) for r in rows() if r["Cancelled"] != "–") == 1
+        assert all(r["Top error"] == "–" for r in rows()), "a Stop is not an error"
+        assert all(r["Success"] in ("100.0 %", "–") for r in rows()), "nor a lower success rate"
+        await harness.wait_until(lambda: _finite(metrics, "error_rate").size > 0, what="the error-rate points")
+        assert _finite(metrics, "error_rate").max() == 0.0, "the error-rate chart leaves the Stop out"
 
     harness.run(body())

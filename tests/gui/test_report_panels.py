@@ -32,7 +32,9 @@ def test_history_lists_searches_and_reruns(harness: Harness, qtbot: QtBot) -> No
         w.on_shown()
         await harness.wait_until(lambda: w.table.rowCount() == 3, what="three rows")
         assert [w.table.item(r, PROMPT).text() for r in range(3)] == prompts[::-1]
-        assert all(w.table.item(r, 2).text() == "✓ ok" for r in range(3))
+        # Every answer came from the simulator (the harness's provider is named "sim"): the rows say so.
+        assert all(w.table.item(r, 2).text() == "✓ ok · simulated" for r in range(3))
+        assert "SIMULATED" in w.detail_title.text()
         assert w.count_label.text() == "3 requests"
         # the newest is selected and shown in full
         assert "What is 7*6?" in w.detail_view.toPlainText() and "Attempts" in w.detail_view.toPlainText()

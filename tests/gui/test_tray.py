@@ -52,6 +52,7 @@ def test_the_popup_streams_an_answer_and_copies_it(harness: Harness, qtbot: QtBo
         assert popup.answer_view.toPlainText() == response.content
         info = popup.info_label.text()
         assert response.model in info and "$" in info and " ms" in info
+        assert popup.simulated_badge.isVisible() and popup.simulated_badge.text() == "Simulated"
         QGuiApplication.clipboard().clear()
         qtbot.mouseClick(popup.copy_button, Qt.MouseButton.LeftButton)
         assert QGuiApplication.clipboard().text() == response.content

@@ -19,7 +19,7 @@ from autodevai.gui.bridge import GuiContext
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.widgets import Card, KeyValueGrid, badge_html, muted
 
-__all__ = ["CapabilitiesPanel"]
+__all__ = ["CapabilitiesPanel", "keys_html"]
 
 STRATEGY_HELP = {
     "cost": "cheapest model that fits",
@@ -166,10 +166,7 @@ class CapabilitiesPanel(Panel):
         self.catalog_grid.set("Vendors", f"{caps.vendors:,}")
         self.catalog_grid.set("Largest window", f"{fmt_tokens(caps.max_context_tokens)} tokens")
 
-        self.secrets_label.setText(
-            f"Keys are read from: <b>{html.escape(caps.secrets_backend)}</b><br>"
-            "<span style='color:gray'>then from each provider's environment variable. Keys are never shown.</span>"
-        )
+        self.secrets_label.setText(keys_html(caps.secrets_backend))
 
         settings = self.ctx.engine.settings
         default = str(settings.routing.default_preference.value)
@@ -229,3 +226,21 @@ class CapabilitiesPanel(Panel):
             f"{caps.models:,} models from {caps.vendors:,} vendors through {len(caps.providers)} "
             f"provider{'s' if len(caps.providers) != 1 else ''}"
         )
+
+
+def keys_html(backend: str) -> str:
+    """Where keys come from, in one plain sentence, from ``Capabilities.secrets_backend`` ("keyring: <backend>",
+    a sentence saying there is no keyring, or "none")."""
+    if backend.startswith("keyring: "):
+        name = backend.removeprefix("keyring: ").strip()
+        return (
+            "Keys are kept in the <b>OS keyring</b>; a provider without one there uses its environment variable "
+            "(such as OPENROUTER_API_KEY). Keys are never shown or written to a file."
+            f"<br><span style='color:gray'>Keyring backend: {html.escape(name)}</span>"
+        )
+    if backend == "none" or backend.lower().startswith("no os keyring"):
+        return (
+            "There is no OS keyring here: each provider's key comes from its environment variable (such as "
+            "OPENROUTER_API_KEY). Keys are never shown."
+        )
+    return f"Keys: {html.escape(backend)}. Keys are never shown."

@@ -2,14 +2,14 @@
 name one), watch the answer stream in — with the model's reasoning above it and its tool calls below — and see
 which model answered, what it cost, how long it took and why it was chosen.
 
-Also owns the formatting of a response's details (``details_html``) and errors. The streaming pump
+A "Simulated" badge next to the answer's title marks answers AutoDevAI's simulator wrote. The details' formatting
+(``details_html``, ``error_html``, re-exported here) lives in ``answer_details``; the streaming pump
 (``AnswerStream``, re-exported here for the tray), the attachment strip and the reasoning / tool-call views live
 in ``answer_stream``, ``attachments`` and ``answer_extras``.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,132 +34,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms, fmt_tokens, fmt_usd
+from autodevai.cli.render import fmt_ms
 from autodevai.engine.constants import DEFAULT_MAX_TOKENS
-from autodevai.engine.errors import Attempt, Cancelled, EngineError, StreamInterrupted
+from autodevai.engine.errors import Cancelled, StreamInterrupted
 from autodevai.engine.types import ChatMessage, ChatRequest, EngineResponse, Preference
+from autodevai.gui.answer_details import MUTED, attempts_trail, details_html, error_html, validation_text
 from autodevai.gui.answer_extras import AnswerExtras
 from autodevai.gui.answer_stream import AnswerStream
 from autodevai.gui.attachments import AttachmentStrip, PromptEdit, pick_images
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.context_view import ContextView
+from autodevai.gui.labels import simulated_badge
 from autodevai.gui.panels.base import Panel
-from autodevai.gui.theme import state_color
-from autodevai.gui.widgets import Card
+from autodevai.gui.widgets import Card, see_through
 
 __all__ = ["AnswerStream", "ExecutePanel", "attempts_trail", "details_html", "error_html", "validation_text"]
 
 ANSWER_PLACEHOLDER = "The answer streams here as it arrives."
-MUTED = "#8b9099"  # the themes' placeholder gray: readable on light and dark backgrounds
 PREFERENCE_TIPS = {
     Preference.BALANCED: "A weighted mix of price, quality, measured latency and success rate",
     Preference.COST: "The cheapest model whose window fits the request",
     Preference.QUALITY: "The model with the best public benchmark prior",
     Preference.SPEED: "The model with the lowest measured (or estimated) latency",
 }
-
-
-# ---- formatting (pure) ------------------------------------------------------------------------------------
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text))
-
-
-def attempts_trail(attempts: Sequence[Attempt]) -> str:
-    """``a → ProviderUnavailable ×2, then b ✓``: consecutive identical attempts are folded."""
-    groups: list[tuple[str, str, int]] = []
-    for a in attempts:
-        if groups and groups[-1][:2] == (a.model, a.outcome):
-            groups[-1] = (a.model, a.outcome, groups[-1][2] + 1)
-        else:
-            groups.append((a.model, a.outcome, 1))
-    parts = []
-    for model, outcome, n in groups:
-        times = f" ×{n}" if n > 1 else ""
-        parts.append(f"{model} ✓" if outcome == "ok" else f"{model} → {outcome}{times}")
-    return ", then ".join(parts)
-
-
-def details_html(resp: EngineResponse) -> str:
-    """Rich text for a finished answer: who answered, tokens, cost, timings, and the routing explanation."""
-    u = resp.usage
-    counted = ((u.reasoning_tokens, "reasoning"), (u.cached_tokens, "cached"))
-    extra = ", ".join(f"{fmt_tokens(n)} {what}" for n, what in counted if n)
-    tokens = f"{fmt_tokens(u.prompt_tokens)} in · {fmt_tokens(u.completion_tokens)} out"
-    rows = [
-        ("Model", f"<b>{_e(resp.model)}</b>"),
-        ("Provider", _e(resp.provider)),
-        ("Tokens", tokens + (f" ({extra})" if extra else "")),
-        ("Cost", fmt_usd(resp.cost_usd)),
-        ("Latency", fmt_ms(resp.latency_ms)),
-        ("First token", fmt_ms(resp.ttft_ms)),
-    ]
-    if resp.tool_calls:
-        names = ", ".join(dict.fromkeys(c.name for c in resp.tool_calls))
-        rows.append(("Tool calls", f"{len(resp.tool_calls)} ({_e(names)})"))
-    cells = "".join(f'<tr><td style="color:{MUTED}; padding-right:14px">{k}</td><td>{v}</td></tr>' for k, v in rows)
-    out = [f'<table cellspacing="0" cellpadding="2">{cells}</table>']
-    if resp.fell_back:
-        color = state_color("warning")
-        out.append(f'<p style="margin-top:10px"><b style="color:{color}">Fell back</b><br>')
-        out.append(f"{_e(attempts_trail(resp.attempts))}</p>")
-    if resp.refusal:
-        out.append(f'<p style="margin-top:10px"><b style="color:{state_color("warning")}">Refused</b><br>')
-        out.append(f"{_e(resp.refusal)}</p>")
-    if resp.finish_reason == "length":
-        out.append(
-            f'<p style="color:{state_color("warning")}">The answer stopped at the max-tokens limit; '
-            "raise Max tokens for a longer one.</p>"
-        )
-    route = resp.route
-    out.append(f'<p style="margin-top:10px"><b>Why this model</b> <span style="color:{MUTED}">· ')
-    out.append(f"{_e(route.preference.value)}</span><br>")
-    out.append("<br>".join(f"• {_e(r)}" for r in route.reasons) or "• no explanation given")
-    out.append("</p>")
-    fallbacks = [c.model for c in route.candidates[1:]]
-    out.append('<p style="margin-top:10px"><b>Fallbacks ready</b><br>')
-    out.append("<br>".join(f"{i}. {_e(m)}" for i, m in enumerate(fallbacks, 1)) or "none")
-    out.append("</p>")
-    return "".join(out)
-
-
-def error_html(exc: BaseException) -> str:
-    """Rich text for a failed request: the error class in red, what happened, each attempt, and the hint."""
-    color = state_color("error")
-    if not isinstance(exc, EngineError):
-        return f'<p><b style="color:{color}">Unexpected error</b><br>{_e(type(exc).__name__)}: {_e(exc)}</p>'
-    attempts: Sequence[Attempt] = getattr(exc, "attempts", ())
-    message = exc.message.split("\n", 1)[0] if attempts else exc.message
-    out = [f'<p><b style="color:{color}">{_e(type(exc).__name__)}</b><br>{_e(message).replace(chr(10), "<br>")}</p>']
-    if attempts:
-        groups: list[tuple[Attempt, int]] = []
-        for a in attempts:
-            if groups and (groups[-1][0].model, groups[-1][0].outcome) == (a.model, a.outcome):
-                groups[-1] = (a, groups[-1][1] + 1)
-            else:
-                groups.append((a, 1))
-        lines = []
-        for a, n in groups:
-            times = f" ×{n}" if n > 1 else ""
-            detail = f'<br><span style="color:{MUTED}">{_e(a.detail)}</span>' if a.detail else ""
-            lines.append(f"• {_e(a.model)} → {_e(a.outcome)}{times}{detail}")
-        out.append('<p style="margin-top:8px"><b>Attempts</b><br>' + "<br>".join(lines) + "</p>")
-    if exc.hint:
-        out.append(f'<p style="margin-top:8px; color:{MUTED}">{_e(exc.hint[:1].upper() + exc.hint[1:])}.</p>')
-    return "".join(out)
-
-
-def validation_text(exc: ValidationError) -> str:
-    """A pydantic error as one readable sentence per problem (no "Value error," noise)."""
-    lines = []
-    for err in exc.errors():
-        msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        where = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int))
-        if where and where not in ("messages", "messages.content"):
-            msg = f"{where.replace('_', ' ')}: {msg}"
-        lines.append(msg[:1].upper() + msg[1:])
-    return "\n".join(lines) or "The request is not valid."
 
 
 # ---- the panel --------------------------------------------------------------------------------------------
@@ -284,6 +181,8 @@ class ExecutePanel(Panel):
         head = QHBoxLayout()
         head.setContentsMargins(0, 6, 0, 0)
         head.addWidget(QLabel("<b>Answer</b>"))
+        self.simulated_badge = simulated_badge()
+        head.addWidget(self.simulated_badge)
         head.addStretch(1)
         self.status_label = QLabel()
         self.status_label.setProperty("role", "muted")
@@ -361,7 +260,7 @@ class ExecutePanel(Panel):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.details_label)
-        scroll.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget { background: transparent; }")
+        see_through(scroll)
         details.body.addWidget(scroll, 1)
         col.addWidget(details, 1)
         return side
@@ -449,6 +348,7 @@ class ExecutePanel(Panel):
             self._show_invalid(validation_text(exc))
             return False
         self.invalid_label.hide()
+        self.simulated_badge.hide()
         self.extras.reset()
         self.answer_view.setPlaceholderText(ANSWER_PLACEHOLDER)
         self.stream.start(request, pref)
@@ -530,6 +430,7 @@ class ExecutePanel(Panel):
             if result.tool_calls and not result.content:
                 self.answer_view.setPlaceholderText("No text: the model answered with tool calls (below).")
             self.status_label.setText(f"Done in {fmt_ms(result.latency_ms)}")
+            self.simulated_badge.setVisible(result.simulated)
             self.details_label.setText(details_html(result))
             self.context_view.show_compression(result.compression)
         elif isinstance(result, Cancelled):

@@ -36,6 +36,7 @@ from autodevai.cli.render import fmt_ms, fmt_tokens, fmt_usd
 from autodevai.engine.ports import RequestRecord
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference
 from autodevai.gui.bridge import GuiContext
+from autodevai.gui.labels import SIMULATED_TIP, cost_text, simulated_html
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import Card, muted
@@ -216,7 +217,7 @@ class HistoryPanel(Panel):
                 rec.status,
                 fmt_ms(rec.latency_ms),
                 f"{fmt_tokens(rec.prompt_tokens)} + {fmt_tokens(rec.completion_tokens)}",
-                fmt_usd(rec.cost_usd),
+                cost_text(rec.cost_usd, rec.cost_source),
                 preview(rec.prompt),
             ]
             for c, text in enumerate(cells):
@@ -230,7 +231,12 @@ class HistoryPanel(Panel):
             status_item = self.table.item(r, 2)
             if status_item is not None:
                 status_item.setForeground(QColor(status_color(rec.status)))
-                status_item.setText(("✓ " if rec.status == "ok" else "✗ ") + rec.status)
+                simulated = rec.status == "ok" and rec.simulated
+                status_item.setText(
+                    ("✓ " if rec.status == "ok" else "✗ ") + rec.status + (" · simulated" if simulated else "")
+                )
+                if simulated:
+                    status_item.setToolTip(SIMULATED_TIP)
             tokens_item = self.table.item(r, 4)
             if tokens_item is not None:
                 tokens_item.setToolTip(f"{rec.prompt_tokens:,} prompt + {rec.completion_tokens:,} completion tokens")
@@ -281,10 +287,13 @@ class HistoryPanel(Panel):
             self.detail_title.setText("Select a request to read it")
             self.detail_view.clear()
             return
+        simulated = rec.status == "ok" and rec.simulated
         self.detail_title.setText(
             f"<b>{html.escape(rec.model or 'no model')}</b>&nbsp;&nbsp;"
             f'<span style="color:{status_color(rec.status)}">{html.escape(rec.status)}</span>'
+            + (f"&nbsp;&nbsp;{simulated_html()}" if simulated else "")
         )
+        self.detail_title.setToolTip(SIMULATED_TIP if simulated else "")
         self.detail_view.setHtml(record_html(rec))
 
     # ---- re-run -------------------------------------------------------------------------------------------
@@ -373,7 +382,7 @@ def record_html(rec: RequestRecord) -> str:
     if rec.ttft_ms is not None:
         facts.append(f"first token {fmt_ms(rec.ttft_ms)}")
     facts.append(f"{rec.prompt_tokens:,} + {rec.completion_tokens:,} tokens")
-    facts.append(f"cost {fmt_usd(rec.cost_usd)}")
+    facts.append(f"cost {cost_text(rec.cost_usd, rec.cost_source)}")
     if rec.stream:
         facts.append("streamed")
     if rec.task_class:

@@ -1,6 +1,8 @@
 """The Metrics panel: live charts of latency, time to first token, throughput, cost and errors over a chosen
 window, summary tiles, and a sortable per-model table.
 
+A request the user stopped (``Cancelled``) is neither a success nor a failure: see ``metrics_table.outcomes``.
+
 Charts redraw at a steady rate, never per event: a timer ticks every ``TICK_MS`` while the panel is visible and
 redraws when a request was recorded since the last redraw (``request_recorded`` only marks the panel dirty) or
 when the window moved by one point. ``engine.metrics_series`` is synchronous and cheap, so it is read on the
@@ -16,27 +18,23 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms, fmt_tokens, fmt_usd
+from autodevai.cli.render import fmt_ms, fmt_usd
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.charts import Curve, LiveChart, StatTile
 from autodevai.gui.panels.base import Panel
+from autodevai.gui.panels.metrics_table import ModelStatsTable, error_pct, outcomes
 from autodevai.gui.theme import ACCENT, state_color
 from autodevai.gui.widgets import Card, muted
 
@@ -107,35 +105,6 @@ _CHART_KEYS = {
     "cost": ("cost", "cost"),
 }
 
-COLUMNS = ["Model", "Calls", "Success", "p50", "p95", "p99", "TTFT p50", "Tokens", "Cost", "Top error"]
-_TIPS = {
-    "Calls": "Requests that finished in the window, failures included",
-    "p50": "Median latency (whole request, failures included)",
-    "p95": "95th percentile latency",
-    "p99": "99th percentile latency",
-    "TTFT p50": "Median time to first token (streamed requests only)",
-    "Tokens": "Prompt + completion tokens",
-    "Cost": "Cost in USD over the window",
-    "Top error": "The most frequent error class and how often it happened",
-}
-
-
-class _Item(QTableWidgetItem):
-    """A read-only cell that shows formatted text but sorts by a number (or text)."""
-
-    def __init__(self, text: str, key: float | str | None = None, right: bool = False) -> None:
-        super().__init__(text)
-        self.setData(Qt.ItemDataRole.UserRole, text.lower() if key is None else key)
-        self.setFlags(self.flags() & ~Qt.ItemFlag.ItemIsEditable)
-        if right:
-            self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-
-    def __lt__(self, other: QTableWidgetItem) -> bool:
-        a, b = self.data(Qt.ItemDataRole.UserRole), other.data(Qt.ItemDataRole.UserRole)
-        if isinstance(a, int | float) and isinstance(b, int | float):
-            return bool(a < b)
-        return str(a) < str(b)
-
 
 class MetricsPanel(Panel):
     title = "Metrics"
@@ -155,7 +124,10 @@ class MetricsPanel(Panel):
         top.setSpacing(10)
         self.tiles = {
             "requests": StatTile("Requests", "Requests that finished in the window, and the average rate"),
-            "success": StatTile("Success rate", "Share of requests that returned an answer"),
+            "success": StatTile(
+                "Success rate",
+                "Share of finished requests that returned an answer (a request you stopped is no failure)",
+            ),
             "p95": StatTile("Latency p95", "95 % of requests finished faster than this"),
             "cost": StatTile("Cost", "What the window's requests cost, in USD"),
         }
@@ -191,25 +163,7 @@ class MetricsPanel(Panel):
             grid.addWidget(chart, i // 3, i % 3)
 
         # -- per-model table
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        for c, name in enumerate(COLUMNS):
-            head = self.table.horizontalHeaderItem(c)
-            if head is not None and name in _TIPS:
-                head.setToolTip(_TIPS[name])
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setStretchLastSection(False)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        self.table = ModelStatsTable()
         self.table_note = muted("")
 
         table_box = QWidget()
@@ -342,7 +296,7 @@ class MetricsPanel(Panel):
                 },
             ),
             ("ttft", x, {"ttft": [s.ttft_p50_ms for s in stats]}),
-            ("errors", x, {"errors": [100.0 * (s.count - s.ok) / s.count if s.count else None for s in stats]}),
+            ("errors", x, {"errors": [error_pct(s) for s in stats]}),
             ("rps", x, {"rps": [s.requests_per_s for s in stats]}),
             ("tps", x, {"tps": [s.tokens_per_s for s in stats]}),
             ("cost", x, {"cost": cost}),
@@ -385,39 +339,7 @@ class MetricsPanel(Panel):
             self._refresh_table()  # the selector moved meanwhile: ask again for the window now shown
             return
         self._fill_tiles(summary.overall)
-        rows = sorted(summary.per_model.items())
-        several = len({key.partition(":")[2] for key, _ in rows}) < len(rows)
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(rows))
-        for r, (key, s) in enumerate(rows):
-            provider, _, model = key.partition(":")
-            name = _Item(f"{model} · {provider}" if several else model)
-            name.setToolTip(f"{model} via {provider}")
-            success = s.success_rate if s.success_rate is not None else 0.0
-            ok = _Item(f"{success * 100:.1f} %", success, right=True)
-            if success < 0.95:
-                ok.setForeground(QColor(state_color("error" if success < 0.8 else "warning")))
-            tokens = s.prompt_tokens + s.completion_tokens
-            tok = _Item(fmt_tokens(tokens), tokens, right=True)
-            tok.setToolTip(f"prompt {s.prompt_tokens:,} · completion {s.completion_tokens:,}")
-            top = next(iter(s.errors.items()), None)
-            cells = [
-                name,
-                _Item(f"{s.count:,}", s.count, right=True),
-                ok,
-                _ms_item(s.latency_p50_ms),
-                _ms_item(s.latency_p95_ms),
-                _ms_item(s.latency_p99_ms),
-                _ms_item(s.ttft_p50_ms),
-                tok,
-                _Item(fmt_usd(s.cost_usd), s.cost_usd, right=True),
-                _Item(f"{top[0]} ×{top[1]}" if top else "–", top[1] if top else 0),
-            ]
-            if top:
-                cells[-1].setToolTip(", ".join(f"{k} ×{n}" for k, n in s.errors.items()))
-            for c, item in enumerate(cells):
-                self.table.setItem(r, c, item)
-        self.table.setSortingEnabled(True)
+        rows = self.table.fill(summary.per_model)
         n = len(rows)
         self.table_note.setText(f"{n} model{'s' if n != 1 else ''} {self._spec().phrase}. Click a header to sort.")
 
@@ -427,13 +349,14 @@ class MetricsPanel(Panel):
                 tile.set("–", "no requests yet")
             return
         self.tiles["requests"].set(f"{o.count:,}", f"{o.requests_per_s:.2f}/s on average")
-        rate = o.success_rate or 0.0
-        color = None if rate >= 0.95 else state_color("error" if rate < 0.8 else "warning")
-        self.tiles["success"].set(f"{rate * 100:.1f} %", f"{o.count - o.ok:,} failed", color)
+        cancelled, errors, rate = outcomes(o)
+        failed = sum(errors.values())
+        detail = f"{failed:,} failed" + (f" · {cancelled:,} cancelled" if cancelled else "")
+        if rate is None:
+            self.tiles["success"].set("–", detail)
+        else:
+            color = None if rate >= 0.95 else state_color("error" if rate < 0.8 else "warning")
+            self.tiles["success"].set(f"{rate * 100:.1f} %", detail, color)
         self.tiles["p95"].set(fmt_ms(o.latency_p95_ms), f"p50 {fmt_ms(o.latency_p50_ms)}")
         per = o.cost_usd / o.count
         self.tiles["cost"].set(fmt_usd(o.cost_usd), f"{fmt_usd(per)} per request")
-
-
-def _ms_item(value: float | None) -> _Item:
-    return _Item(fmt_ms(value), -1.0 if value is None else value, right=True)

@@ -2,16 +2,18 @@
 
 The catalog is fetched once per show (or when the engine is replaced or refreshes its catalog) into a
 ``ModelTableModel``; every filter runs in a ``ModelFilterProxy`` so typing never goes back to the engine.
-Sorting uses raw numbers (``SORT_ROLE``), so prices and context windows sort numerically, not as text.
+Sorting uses raw numbers (``SORT_ROLE``), so prices and context windows sort numerically, not as text; what the
+server did not state (``context_known`` / ``price_known`` False) reads "unknown" and sorts last. The id column is
+sized to the longest id (up to ``ID_MAX_WIDTH``) so an id is never cut; the name takes what is left and elides.
+A model routing never picks on its own (``route_exclusion``) is drawn muted and says why in a tooltip and in
+the details pane.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -23,157 +25,30 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QStyle,
     QTableView,
     QWidget,
 )
 
-from autodevai.cli.render import fmt_per_million, fmt_tokens
 from autodevai.engine.types import ModelInfo
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.panels.base import Panel
+from autodevai.gui.panels.model_table import (
+    COLUMNS,
+    MODEL_ROLE,
+    SORT_ROLE,
+    UNKNOWN,
+    ModelFilterProxy,
+    ModelTableModel,
+    exclusion_text,
+    prices_text,
+)
 from autodevai.gui.widgets import Card, KeyValueGrid, muted
 
-__all__ = ["COLUMNS", "SORT_ROLE", "ModelFilterProxy", "ModelTableModel", "ModelsPanel"]
+__all__ = ["COLUMNS", "SORT_ROLE", "UNKNOWN", "ModelFilterProxy", "ModelTableModel", "ModelsPanel"]
 
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-MODEL_ROLE = Qt.ItemDataRole.UserRole + 2
-AnyIndex = QModelIndex | QPersistentModelIndex
-
-# (header, tooltip, default width)
-COLUMNS: list[tuple[str, str, int]] = [
-    ("Model id", "The id to use in requests and settings", 232),
-    ("Name", "The vendor's display name", 200),
-    ("Vendor", "Who made the model (the part of the id before '/')", 92),
-    ("Provider", "The configured provider that serves it", 76),
-    ("Context", "Context window in tokens (prompt + answer)", 66),
-    ("$/M in", "USD per million input (prompt) tokens", 66),
-    ("$/M out", "USD per million output (completion) tokens", 70),
-    ("Quality", "Quality prior from public benchmarks, 0–1 (overridable in Configure)", 60),
-    ("Input", "Input modalities", 90),
-]
-NUMERIC = {4, 5, 6, 7}
+ID_MAX_WIDTH = 440  # the id column fits the longest id up to this; past it the name column would vanish
 CONTEXT_CHOICES = [("any context", 0), ("≥ 8K", 8_000), ("≥ 32K", 32_000), ("≥ 128K", 128_000), ("≥ 1M", 1_000_000)]
-
-
-def _is_free(m: ModelInfo) -> bool:
-    return m.id.endswith(":free") or (m.price_in == 0 and m.price_out == 0 and m.price_request == 0)
-
-
-def _per_m(price: float) -> str:
-    text = fmt_per_million(price)
-    return text if text == "free" else f"{text}/M"
-
-
-class ModelTableModel(QAbstractTableModel):
-    """The catalog as rows; ``DisplayRole`` is formatted text, ``SORT_ROLE`` the raw value to sort on."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.models: list[ModelInfo] = []
-        self._cells: list[tuple[str, ...]] = []
-        self._keys: list[tuple[Any, ...]] = []
-        self.haystacks: list[str] = []  # what the search matches: id, name and description, lower-case
-
-    def set_models(self, models: Sequence[ModelInfo]) -> None:
-        self.beginResetModel()
-        self.models = list(models)
-        self._cells = [_cells(m) for m in self.models]  # formatted once, not on every paint
-        self._keys = [_sort_keys(m, c) for m, c in zip(self.models, self._cells, strict=True)]
-        self.haystacks = [f"{m.id}\n{m.name}\n{m.description}".lower() for m in self.models]
-        self.endResetModel()
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature (root index)
-        return 0 if parent.isValid() else len(self.models)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - as above
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return COLUMNS[section][1]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        m = self.models[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells[index.row()][col]
-        if role == SORT_ROLE:
-            return self._keys[index.row()][col]
-        if role == MODEL_ROLE:
-            return m
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and col in (0, 1):
-            return m.description or m.id
-        return None
-
-
-def _cells(m: ModelInfo) -> tuple[str, ...]:
-    """The row as displayed, in ``COLUMNS`` order."""
-    return (
-        m.id,
-        m.name or m.id,
-        m.vendor,
-        m.provider,
-        fmt_tokens(m.context_length),
-        fmt_per_million(m.price_in),
-        fmt_per_million(m.price_out),
-        f"{m.quality:.2f}",
-        ", ".join(m.input_modalities),
-    )
-
-
-def _sort_keys(m: ModelInfo, cells: tuple[str, ...]) -> tuple[Any, ...]:
-    """What each column sorts on: raw numbers for the numeric columns, lower-case text otherwise."""
-    numbers = {4: m.context_length, 5: m.price_in, 6: m.price_out, 7: m.quality}
-    return tuple(numbers.get(col, text.lower()) for col, text in enumerate(cells))
-
-
-class ModelFilterProxy(QSortFilterProxyModel):
-    """Filters by text (id/name/description), vendor, max output price (USD per token), min context, free."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.text = ""
-        self.vendor = ""
-        self.max_price_out: float | None = None
-        self.min_context = 0
-        self.free_only = False
-        self.setSortRole(SORT_ROLE)
-        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-
-    def set_filters(
-        self, *, text: str, vendor: str, max_price_out: float | None, min_context: int, free_only: bool
-    ) -> None:
-        self.beginFilterChange()
-        self.text = text.strip().lower()
-        self.vendor = vendor
-        self.max_price_out = max_price_out
-        self.min_context = min_context
-        self.free_only = free_only
-        self.endFilterChange()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
-        source = self.sourceModel()
-        if not isinstance(source, ModelTableModel) or source_row >= len(source.models):
-            return False
-        m = source.models[source_row]
-        return (
-            (not self.vendor or m.vendor == self.vendor)
-            and (self.max_price_out is None or m.price_out <= self.max_price_out)
-            and m.context_length >= self.min_context
-            and (not self.free_only or _is_free(m))
-            and (not self.text or self.text in source.haystacks[source_row])
-        )
 
 
 class ModelsPanel(Panel):
@@ -231,6 +106,7 @@ class ModelsPanel(Panel):
         self.view.setShowGrid(False)
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(24)
+        self.view.setWordWrap(False)
         head = self.view.horizontalHeader()
         head.setHighlightSections(False)
         for col, (_h, _tip, width) in enumerate(COLUMNS):
@@ -260,7 +136,7 @@ class ModelsPanel(Panel):
         self.detail_desc.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.detail_desc.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.detail_desc, 3)
-        self.detail_grid = KeyValueGrid(["Context", "Max output", "Prices", "Modalities", "Parameters"])
+        self.detail_grid = KeyValueGrid(["Context", "Max output", "Prices", "Routing", "Modalities", "Parameters"])
         for value_label in self.detail_grid.values.values():
             value_label.setWordWrap(True)
         row.addWidget(self.detail_grid, 4)
@@ -269,7 +145,7 @@ class ModelsPanel(Panel):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(details)
-        details.setMinimumHeight(180)
+        details.setMinimumHeight(215)  # six detail rows, the parameters wrapping to two lines
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
         split.setChildrenCollapsible(False)
@@ -333,9 +209,23 @@ class ModelsPanel(Panel):
         self.vendor_combo.setCurrentIndex(max(self.vendor_combo.findData(vendor), 0))
         self._bulk = False
         self.source.set_models(models)
+        self.fit_id_column()
         self._apply_filters()
         if selected is not None:
             self.select_model(selected.id)
+
+    def fit_id_column(self) -> int:
+        """Size the id column to the widest id of the whole catalog (not just the rows shown), so filtering
+        never makes it jump and no id is cut; at most ``ID_MAX_WIDTH``. Returns the width set."""
+        metrics = self.view.fontMetrics()
+        widest = max((metrics.horizontalAdvance(m.id) for m in self.source.models), default=0)
+        header = self.view.horizontalHeader()
+        title = header.fontMetrics().horizontalAdvance(COLUMNS[0][0]) + 32  # room for the sort arrow
+        # The cell's margins: the style's focus frame and item text margins on each side, plus a little air.
+        margin = 2 * (self.view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 14
+        width = min(ID_MAX_WIDTH, max(widest + margin, title, COLUMNS[0][2]))
+        self.view.setColumnWidth(0, width)
+        return width
 
     # ---- filters ------------------------------------------------------------------------------------------
 
@@ -367,7 +257,9 @@ class ModelsPanel(Panel):
             return
         total = self.source.rowCount()
         shown = self.proxy.rowCount()
-        self.count_label.setText(f"{shown:,} of {total:,} models")
+        excluded = sum(1 for r in range(shown) if self.proxy.index(r, 0).data(MODEL_ROLE).route_exclusion)
+        note = f" · {excluded:,} shown muted: routing does not pick them by itself (hover for why)" if excluded else ""
+        self.count_label.setText(f"{shown:,} of {total:,} models{note}")
         if not total:
             self.empty_label.setText("The catalog is empty: add a provider in Configure, then check Status.")
         elif not shown:
@@ -418,11 +310,16 @@ class ModelsPanel(Panel):
             f"&nbsp;&nbsp;<span style='color:gray'>{html.escape(m.provider)} · quality {m.quality:.2f}</span>"
         )
         self.detail_desc.setText(html.escape(m.description or "No description."))
-        self.detail_grid.set("Context", f"{m.context_length:,} tokens")
+        self.detail_grid.set(
+            "Context",
+            f"{m.context_length:,} tokens" if m.context_known else "unknown (the provider did not state it)",
+        )
         self.detail_grid.set("Max output", f"{m.max_output:,} tokens" if m.max_output else "not stated")
-        prices = f"in {_per_m(m.price_in)} · out {_per_m(m.price_out)}"
-        if m.price_request:
-            prices += f" · ${m.price_request:g} per request"
-        self.detail_grid.set("Prices", "free" if _is_free(m) else prices)
+        self.detail_grid.set("Prices", prices_text(m))
+        note = exclusion_text(m)
+        self.detail_grid.set(
+            "Routing",
+            f"<span style='color:gray'>{html.escape(note)}</span>" if note else "may be picked automatically",
+        )
         self.detail_grid.set("Modalities", f"{', '.join(m.input_modalities)} → {', '.join(m.output_modalities)}")
         self.detail_grid.set("Parameters", ", ".join(m.supported_parameters) or "not stated")

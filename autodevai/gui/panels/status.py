@@ -1,5 +1,6 @@
 """The Status panel: providers' health and rate-limit headroom, circuit breakers with a live countdown to
-half-open, budget gauges per cap, and the engine's own numbers (in flight, catalog, uptime).
+half-open, budget gauges per cap, the engine's own numbers (in flight, catalog, uptime), and the recent alerts
+(``Engine.recent_alerts``, also the ones whose desktop notification was muted).
 
 Data comes from ``engine.get_enhanced_system_status()`` (one call at a time, through ``ctx.spawn``), every
 second while the panel is visible and shortly after each recorded request (coalesced). Between answers the
@@ -12,22 +13,18 @@ import math
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QProgressBar,
     QTableWidget,
-    QTableWidgetItem,
     QWidget,
 )
 
 from autodevai.cli.render import fmt_tokens, fmt_usd
 from autodevai.gui.bridge import GuiContext
+from autodevai.gui.notifications import AlertsTable
 from autodevai.gui.panels.base import Panel
+from autodevai.gui.panels.status_cells import BudgetGauge, fmt_duration, set_cell, state_table
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import Card, KeyValueGrid, muted
 
@@ -42,132 +39,6 @@ BREAKER_COLUMNS = ["Provider", "Model", "State", "Calls", "Failure rate", "Slow 
 _BREAKER_ORDER = {"open": 0, "half_open": 1, "closed": 2}
 _KEY_TEXT = {"keyring": "keyring", "env": "environment variable", "none": "missing", "not needed": "not needed"}
 CAPS = ("daily", "monthly", "total")
-
-
-_DOTS: dict[str, QIcon] = {}
-
-
-def _dot(color: str) -> QIcon:
-    """A small filled circle of ``color`` (the state badge in a table cell), made once per color."""
-    icon = _DOTS.get(color)
-    if icon is None:
-        pix = QPixmap(12, 12)
-        pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(color))
-        p.drawEllipse(1, 1, 10, 10)
-        p.end()
-        icon = _DOTS[color] = QIcon(pix)
-    return icon
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """``45 s``, ``12 min``, ``3 h 05 min``, ``2 d 4 h``."""
-    if seconds is None:
-        return "–"
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s" if s < 600 else f"{s // 60} min"
-    if s < 86_400:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min"
-    return f"{s // 86_400} d {s % 86_400 // 3600} h"
-
-
-def _table(columns: list[str], stretch: int) -> QTableWidget:
-    t = QTableWidget(0, len(columns))
-    t.setHorizontalHeaderLabels(columns)
-    t.verticalHeader().setVisible(False)
-    t.verticalHeader().setDefaultSectionSize(24)
-    t.setWordWrap(False)
-    t.setAlternatingRowColors(True)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    h = t.horizontalHeader()
-    h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    h.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return t
-
-
-def _cell(
-    table: QTableWidget,
-    row: int,
-    col: int,
-    text: str,
-    *,
-    color: str | None = None,
-    dot: str | None = None,
-    tip: str = "",
-    right: bool = False,
-) -> None:
-    """Set one cell, reusing its item (so selection and scroll position survive a refresh)."""
-    item = table.item(row, col)
-    if item is None:
-        item = QTableWidgetItem()
-        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-        table.setItem(row, col, item)
-    if item.text() != text:
-        item.setText(text)
-    item.setToolTip(tip or text)
-    if color is not None:
-        item.setForeground(QColor(color))
-    else:
-        item.setData(Qt.ItemDataRole.ForegroundRole, None)
-    item.setIcon(_dot(dot) if dot else QIcon())
-    if right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-
-
-class BudgetGauge(QWidget):
-    """One budget cap: its name, a bar of spent / limit, and the numbers in words."""
-
-    def __init__(self, cap: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.cap = cap
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(10)
-        name = QLabel(cap.capitalize())
-        name.setMinimumWidth(64)
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.bar.setTextVisible(True)
-        self.bar.setMinimumWidth(140)
-        self.bar.setMaximumHeight(18)
-        self.detail = QLabel("–")
-        self.detail.setMinimumWidth(260)
-        lay.addWidget(name)
-        lay.addWidget(self.bar, 1)
-        lay.addWidget(self.detail)
-
-    def set(self, limit: float | None, spent: float, left: float | None) -> None:
-        if limit is None:
-            self.bar.setValue(0)
-            self.bar.setFormat("no cap")
-            self.bar.setEnabled(False)
-            self.detail.setText(f"{fmt_usd(spent)} spent · no cap")
-            self.setToolTip(f"No {self.cap} cap is set (Configure → Budget)")
-            color = state_color("unknown")
-        else:
-            frac = 1.0 if limit <= 0 else min(1.0, spent / limit)
-            self.bar.setEnabled(True)
-            self.bar.setValue(round(frac * 1000))
-            self.bar.setFormat(f"{frac * 100:.1f} % used")
-            shown_left = max(0.0, left if left is not None else limit - spent)
-            self.detail.setText(f"{fmt_usd(spent)} of {fmt_usd(limit)} · {fmt_usd(shown_left)} left")
-            self.setToolTip(f"{self.cap.capitalize()} cap {fmt_usd(limit)}; requests are refused once it is spent")
-            color = state_color("ok" if frac < 0.7 else "warning" if frac < 0.9 else "error")
-        self.bar.setStyleSheet(
-            "QProgressBar { border: 1px solid palette(mid); border-radius: 4px; text-align: center; }"
-            f"QProgressBar::chunk {{ background: {color}; border-radius: 3px; }}"
-        )
-
-    def text(self) -> str:
-        """What a user reads: the bar's label and the numbers."""
-        return f"{self.bar.format()} — {self.detail.text()}"
 
 
 class StatusPanel(Panel):
@@ -200,10 +71,20 @@ class StatusPanel(Panel):
         self.body.addLayout(top)
 
         providers = Card("Providers")
-        self.providers_table = _table(PROVIDER_COLUMNS, 2)
+        self.providers_table = state_table(PROVIDER_COLUMNS, 2)
         self._fit_height(self.providers_table, 1)
         providers.body.addWidget(self.providers_table)
         self.body.addWidget(providers)
+
+        alerts = Card("Recent alerts")
+        self.alerts_note = muted("")
+        alerts.body.addWidget(self.alerts_note)
+        self.alerts_table = AlertsTable()
+        head = self.alerts_table.horizontalHeader().sizeHint().height()
+        self.alerts_table.setFixedHeight(head + 3 * self.alerts_table.verticalHeader().defaultSectionSize() + 4)
+        self.alerts_table.hide()
+        alerts.body.addWidget(self.alerts_table)
+        self.body.addWidget(alerts)
 
         breakers = Card("Circuit breakers")
         breakers.body.addWidget(
@@ -212,7 +93,7 @@ class StatusPanel(Panel):
                 "then a few probe calls decide whether it closes again."
             )
         )
-        self.breakers_table = _table(BREAKER_COLUMNS, 1)
+        self.breakers_table = state_table(BREAKER_COLUMNS, 1)
         breakers.body.addWidget(self.breakers_table, 1)
         self.breakers_note = muted("")
         breakers.body.addWidget(self.breakers_note)
@@ -229,6 +110,7 @@ class StatusPanel(Panel):
         self._soon.setInterval(AFTER_REQUEST_MS)
         self._soon.timeout.connect(self.refresh_now)
         ctx.events.request_recorded.connect(self._on_recorded)
+        ctx.events.alert.connect(self._on_alert)
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
@@ -290,7 +172,26 @@ class StatusPanel(Panel):
             "not yet (offline?)" if st.catalog_age_s is None else f"{fmt_duration(st.catalog_age_s)} ago",
         )
         g.set("Uptime", fmt_duration(st.uptime_s))
+        self._fill_alerts()
         self._followup()
+
+    def _on_alert(self, _event: object) -> None:
+        self._fill_alerts()
+
+    def _fill_alerts(self) -> None:
+        events = self.ctx.engine.recent_alerts() if self.ctx.ready else []
+        self.alerts_table.show_alerts(events)
+        self.alerts_table.setVisible(bool(events))
+        muted_now = self.ctx.ready and not self.ctx.engine.settings.alerts.desktop_notifications
+        off = " Desktop notifications are off (Configure → Desktop); alerts are still listed here." if muted_now else ""
+        if events:
+            n = len(events)
+            self.alerts_note.setText(f"{n} alert{'s' if n != 1 else ''} since the engine started, newest first.{off}")
+        else:
+            self.alerts_note.setText(
+                "No alerts. You are told here, and by a desktop notification, when a model's breaker opens, a "
+                f"budget cap is 80 % or 100 % spent, or latency or errors trend up.{off}"
+            )
 
     def _fill_providers(self, providers: Any) -> None:
         t = self.providers_table
@@ -299,15 +200,15 @@ class StatusPanel(Panel):
             self._fit_height(t, len(providers))
         for r, p in enumerate(providers):
             key = _KEY_TEXT.get(p.key_source, p.key_source)
-            _cell(t, r, 0, p.name)
-            _cell(t, r, 1, p.kind)
-            _cell(t, r, 2, p.base_url)
-            _cell(t, r, 3, p.state, color=state_color(p.state), dot=state_color(p.state), tip=_state_tip(p.state))
-            _cell(t, r, 4, f"{p.calls:,}", right=True)
-            _cell(t, r, 5, f"{p.failures:,}", right=True, color=state_color("error") if p.failures else None)
-            _cell(t, r, 6, p.last_error or "–")
+            set_cell(t, r, 0, p.name)
+            set_cell(t, r, 1, p.kind)
+            set_cell(t, r, 2, p.base_url)
+            set_cell(t, r, 3, p.state, color=state_color(p.state), dot=state_color(p.state), tip=_state_tip(p.state))
+            set_cell(t, r, 4, f"{p.calls:,}", right=True)
+            set_cell(t, r, 5, f"{p.failures:,}", right=True, color=state_color("error") if p.failures else None)
+            set_cell(t, r, 6, p.last_error or "–")
             missing = p.key_source == "none"
-            _cell(
+            set_cell(
                 t,
                 r,
                 7,
@@ -316,7 +217,7 @@ class StatusPanel(Panel):
                 tip="No API key: add one in Settings" if missing else f"The key is read from the {key}",
             )
             rate = _headroom(p.rate)
-            _cell(t, r, 8, rate, tip="Requests and tokens per minute left of the configured limit")
+            set_cell(t, r, 8, rate, tip="Requests and tokens per minute left of the configured limit")
 
     @staticmethod
     def _fit_height(t: QTableWidget, rows: int) -> None:
@@ -334,17 +235,17 @@ class StatusPanel(Panel):
             s = b.snapshot
             state = str(s.state)
             color = state_color(state)
-            _cell(t, r, 0, b.provider)
-            _cell(t, r, 1, b.model)
-            _cell(t, r, 2, state.replace("_", "-"), color=color, dot=color, tip=_breaker_tip(state))
-            _cell(t, r, 3, f"{s.calls:,}", right=True, tip="Calls in the breaker's sliding window")
+            set_cell(t, r, 0, b.provider)
+            set_cell(t, r, 1, b.model)
+            set_cell(t, r, 2, state.replace("_", "-"), color=color, dot=color, tip=_breaker_tip(state))
+            set_cell(t, r, 3, f"{s.calls:,}", right=True, tip="Calls in the breaker's sliding window")
             fail_color = state_color("error") if s.failure_rate >= 0.5 else None
-            _cell(t, r, 4, f"{s.failure_rate * 100:.0f} %", right=True, color=fail_color)
-            _cell(t, r, 5, f"{s.slow_rate * 100:.0f} %", right=True)
+            set_cell(t, r, 4, f"{s.failure_rate * 100:.0f} %", right=True, color=fail_color)
+            set_cell(t, r, 5, f"{s.slow_rate * 100:.0f} %", right=True)
             if s.retry_in_s is not None:
                 self._deadlines[r] = now + s.retry_in_s
-            _cell(t, r, 6, "–", right=True)
-            _cell(t, r, 7, f"{s.consecutive_opens}", right=True, tip="Times it opened since it last closed")
+            set_cell(t, r, 6, "–", right=True)
+            set_cell(t, r, 7, f"{s.consecutive_opens}", right=True, tip="Times it opened since it last closed")
         self._update_countdowns()
         n_open = sum(1 for b in ordered if str(b.snapshot.state) != "closed")
         if not ordered:
@@ -362,7 +263,7 @@ class StatusPanel(Panel):
             left = deadline - now
             if r < self.breakers_table.rowCount():
                 text = f"{math.ceil(left)} s" if left > 0 else "now (next call probes)"
-                _cell(self.breakers_table, r, 6, text, right=True, color=state_color("open") if left > 0 else None)
+                set_cell(self.breakers_table, r, 6, text, right=True, color=state_color("open") if left > 0 else None)
 
     def _fill_budget(self, b: Any) -> None:
         for cap, gauge in self.budget_bars.items():
