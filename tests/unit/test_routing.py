@@ -482,3 +482,33 @@ def test_a_zero_priced_own_server_is_not_the_free_tier() -> None:
     d = _decide(Router(catalog, RoutingSettings(allow_free=False)), Preference.COST)
     assert _ids(d)[0] == "local-llama" and "acme/m:free" not in _ids(d)  # only :free variants need allow_free
     assert ("free models not allowed", 1) in d.excluded
+
+
+def test_exclude_patterns_and_unknown_prices() -> None:
+    catalog = Catalog(
+        [
+            ModelInfo(id="acme/a", provider="sim", price_in=M, price_out=M, quality=0.9),
+            ModelInfo(id="acme/b-preview", provider="sim", price_in=M / 2, price_out=M / 2, quality=0.9),
+            ModelInfo(id="acme/c", provider="local", price_in=M / 4, price_out=M / 4, quality=0.9),
+            ModelInfo(id="acme/d", provider="sim", price_known=False, quality=0.9),
+        ]
+    )
+    settings = {"exclude": ["*-preview", "local:*"], "allow_free": True}
+    d = _decide(Router(catalog, RoutingSettings.model_validate(settings)), Preference.COST)
+    assert _ids(d) == ["acme/a"]
+    assert ("excluded by routing.exclude", 2) in d.excluded
+    assert ("price unknown (routing.allow_unknown_price is off)", 1) in d.excluded
+    allowed = Router(catalog, RoutingSettings.model_validate({**settings, "allow_unknown_price": True}))
+    assert "acme/d" in _ids(_decide(allowed, Preference.COST))
+
+
+def test_provider_prices_from_settings_make_a_price_known() -> None:
+    from autodevai.engine.pricing import apply_provider_prices
+    from autodevai.engine.settings import ProviderSettings
+
+    unknown = [ModelInfo(id="team-model", provider="team", price_known=False)]
+    ps = ProviderSettings(name="team", base_url="http://10.0.0.5:8000/v1", price_in_per_m=0.5, price_out_per_m=1.5)
+    priced = apply_provider_prices(unknown, ps)[0]
+    assert priced.price_known and (priced.price_in, priced.price_out) == (0.5e-6, 1.5e-6)
+    plain = ProviderSettings(name="team", base_url="http://127.0.0.1:8000/v1")
+    assert not apply_provider_prices(unknown, plain)[0].price_known  # a local address does not make it free
