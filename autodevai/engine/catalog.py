@@ -7,12 +7,14 @@ fills each model's ``vendor`` from its id and its ``quality`` from ``quality.qua
 provider left the default, then applies the user's ``quality_overrides`` (keyed by model id, or by
 ``provider:id`` for one provider only).
 
-Pure: no I/O. ``version`` increments on every ``replace`` so routing knows when to rebuild its rankings.
+Pure: no I/O. ``version`` changes on every ``replace`` (and differs between catalogs: it comes from one counter)
+so routing and views know when to rebuild.
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -22,6 +24,7 @@ from autodevai.engine.types import ModelInfo, ModelRef
 __all__ = ["SORT_KEYS", "Catalog"]
 
 _DEFAULT_QUALITY: float = ModelInfo.model_fields["quality"].default
+_VERSIONS = itertools.count(1)  # one counter for every catalog: a version never repeats
 
 SORT_KEYS: dict[str, Callable[[ModelInfo], Any]] = {
     "id": lambda m: m.id,
@@ -47,7 +50,7 @@ class Catalog:
         self._by_ref: dict[ModelRef, ModelInfo] = {}
         self._by_id: dict[str, list[ModelInfo]] = {}
         self._vendors: list[str] = []
-        self.version = 0
+        self.version = next(_VERSIONS)
         self._load(models)
 
     # ---- building ----
@@ -81,7 +84,7 @@ class Catalog:
     def replace(self, models: Iterable[ModelInfo]) -> None:
         """Swap in a new model list (priors and overrides applied again) and bump ``version``."""
         self._load(models)
-        self.version += 1
+        self.version = next(_VERSIONS)
 
     # ---- lookups ----
 

@@ -114,7 +114,7 @@ class Engine:
             settings.budget, spent_today=day, spent_month=month, spent_total=total, now_wall=clock.wall()
         )
         metrics = Metrics()
-        self.parts = Components(
+        self._parts = Components(
             settings=settings,
             providers={},
             catalog=catalog,
@@ -131,7 +131,7 @@ class Engine:
             started_wall=clock.wall(),
         )
         self._build_providers(settings)
-        self.executor = Executor(self.parts)
+        self._executor = Executor(self._parts)
         self.adaptive = Adaptive(store, rng)
 
     # ---- 1. initialize_enhanced_orchestration ---------------------------------------------------------------
@@ -142,7 +142,7 @@ class Engine:
         ``refresh``: "background" (start offline from cache, refresh in a task; wait only when there is no
         cache), "wait" (always wait for the providers), "never".
         """
-        p = self.parts
+        p = self._parts
         warnings: list[str] = []
         source = "none"
         cached = await p.store.load_catalog()
@@ -171,7 +171,7 @@ class Engine:
 
     async def refresh_catalog(self) -> list[str]:
         """Ask every provider for its models; keep what answered; return a warning per provider that failed."""
-        p = self.parts
+        p = self._parts
         names = list(p.providers)
         results = await asyncio.gather(*(p.providers[n].list_models() for n in names), return_exceptions=True)
         models: list[ModelInfo] = []
@@ -204,7 +204,7 @@ class Engine:
         return warnings
 
     async def _warm_metrics(self) -> None:
-        p = self.parts
+        p = self._parts
         now, wall = p.clock.now(), p.clock.wall()
         rows = await p.store.recent_events(wall - C.WINDOWS["24h"])
         self._replay_attempts(rows, now, wall)
@@ -229,7 +229,7 @@ class Engine:
     def _replay_attempts(self, rows: list[dict[str, Any]], now: float, wall: float) -> None:
         """Rebuild breaker states and provider health from stored attempts, so that a new process (a CLI call,
         a restarted app) shows the breakers the last one left: a model that kept failing stays open."""
-        p = self.parts
+        p = self._parts
         for row in rows:
             at = now - (wall - row["ts"])
             for attempt in row.get("attempts") or ():
@@ -252,11 +252,11 @@ class Engine:
 
     async def execute_enhanced_ai_request(self, request: ChatRequest) -> EngineResponse:
         """Context fit -> route -> budget reserve -> call with retries/breakers/fallbacks -> settle -> record."""
-        return await self.executor.execute(request)
+        return await self._executor.execute(request)
 
     async def execute_with_smart_routing(self, request: ChatRequest, preference: Preference) -> EngineResponse:
         """As ``execute_enhanced_ai_request`` with an explicit preference; the response's ``route`` explains."""
-        return await self.executor.execute(request, preference)
+        return await self._executor.execute(request, preference)
 
     def stream_enhanced_ai_request(
         self, request: ChatRequest, preference: Preference | None = None
@@ -264,27 +264,27 @@ class Engine:
         """Text deltas (``str``) and ``StreamDelta`` pieces (a marker naming the answering model before its first
         output, then reasoning, refusal and tool-call pieces) as they arrive, then the final ``EngineResponse``;
         ``aclose()`` cancels the request."""
-        return self.executor.stream(request, preference)
+        return self._executor.stream(request, preference)
 
     def explain_route(
         self, request: ChatRequest, preference: Preference | None = None, prompt_tokens: int | None = None
     ) -> RouteDecision:
         """The routing decision for ``request`` without sending it (pass ``prompt_tokens`` if already counted)."""
-        return self.executor.route(request, preference, prompt_tokens)
+        return self._executor.route(request, preference, prompt_tokens)
 
     # ---- 4. get_openrouter_models ---------------------------------------------------------------------------
 
     async def get_openrouter_models(self, **query: Any) -> list[ModelInfo]:
         """The catalog, filtered and sorted (see ``Catalog.query`` for the keywords)."""
         try:
-            return self.parts.catalog.query(**query)
+            return self._parts.catalog.query(**query)
         except (TypeError, ValueError) as exc:
             raise InvalidRequest(str(exc)) from None
 
     # ---- 5. get_enhanced_system_status ----------------------------------------------------------------------
 
     async def get_enhanced_system_status(self) -> SystemStatus:
-        p = self.parts
+        p = self._parts
         now, wall = p.clock.now(), p.clock.wall()
         providers = []
         for ps in p.settings.providers:
@@ -324,7 +324,7 @@ class Engine:
 
     async def configure_enhanced_orchestration(self, patch: Mapping[str, Any]) -> Settings:
         """Validate and apply a partial settings update; persist it; nothing changes if it is invalid."""
-        p = self.parts
+        p = self._parts
         new = apply_patch(p.settings, patch)  # raises ConfigError, leaving everything as it was
         if self._save is not None:
             self._save(new)
@@ -344,7 +344,7 @@ class Engine:
         return new
 
     def _build_providers(self, settings: Settings) -> None:
-        p = self.parts
+        p = self._parts
         providers: dict[str, Provider] = {}
         for ps in settings.providers:
             if not ps.enabled:
@@ -354,21 +354,21 @@ class Engine:
         p.providers = providers
 
     async def _close_providers(self) -> None:
-        for provider in self.parts.providers.values():
+        for provider in self._parts.providers.values():
             await provider.aclose()
 
     # ---- 7. get_performance_metrics -------------------------------------------------------------------------
 
     async def get_performance_metrics(self, window: str = "15m") -> MetricsSummary:
         try:
-            return self.parts.metrics.summary(window, self.parts.clock.now())
+            return self._parts.metrics.summary(window, self._parts.clock.now())
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
 
     # ---- 8. get_optimization_recommendations ----------------------------------------------------------------
 
     async def get_optimization_recommendations(self) -> list[Recommendation]:
-        p = self.parts
+        p = self._parts
         now = p.clock.now()
         return recommend(
             p.metrics.summary("24h", now),
@@ -387,8 +387,8 @@ class Engine:
     ) -> WorkflowResult:
         """Run a workflow (a spec, or a bare task that gets the default plan); each step is routed."""
         spec = plan_for_task(workflow) if isinstance(workflow, str) else workflow
-        p = self.parts
-        execute = self.executor.execute
+        p = self._parts
+        execute = self._executor.execute
         result = await run_workflow(
             spec,
             execute,
@@ -399,7 +399,7 @@ class Engine:
             on_outcome=self.adaptive.store.record_outcome,
             run_swarm_step=self.adaptive.step_runner(execute),
         )
-        await self.parts.store.append_audit(
+        await self._parts.store.append_audit(
             "workflow.finished", {"name": spec.name, "steps": len(spec.steps), "ok": result.ok}
         )
         return result
@@ -410,8 +410,8 @@ class Engine:
         """Run a swarm of agents on ``spec.task``: every agent call goes through routing, budgets, breakers,
         metrics and the store; ``bus`` (optional) receives every message live (the GUI draws it). Agents with
         tools route to tool-capable models; ``run_tool(name, arguments_json)`` runs their calls."""
-        result = await self.adaptive.run_swarm(spec, self.executor.execute, bus, run_tool)
-        await self.parts.store.append_audit(
+        result = await self.adaptive.run_swarm(spec, self._executor.execute, bus, run_tool)
+        await self._parts.store.append_audit(
             "swarm.finished", {"topology": result.topology, "agents": len(result.replies), "ok": result.ok}
         )
         return result
@@ -419,7 +419,7 @@ class Engine:
     # ---- 10. get_enhanced_capabilities ----------------------------------------------------------------------
 
     async def get_enhanced_capabilities(self) -> Capabilities:
-        p = self.parts
+        p = self._parts
         models = p.catalog.all()
         return Capabilities(
             providers=tuple(p.providers),
@@ -455,7 +455,7 @@ class Engine:
 
     async def test_enhanced_orchestration(self) -> SelfTestReport:
         """Self-test: store writable, keys present, each provider reachable and one round trip per provider."""
-        p = self.parts
+        p = self._parts
         checks: list[CheckResult] = []
 
         async def timed(name: str, coro: Any) -> None:
@@ -492,11 +492,11 @@ class Engine:
 
     async def _check_models(self, name: str, provider: Provider) -> str:
         models = await provider.list_models()
-        self.parts.health_of(name).models_listed = len(models)
+        self._parts.health_of(name).models_listed = len(models)
         return f"{len(models)} models listed"
 
     async def _check_round_trip(self, name: str, provider: Provider) -> str:
-        p = self.parts
+        p = self._parts
         candidates = p.catalog.query(provider=name, sort="price_out")
         if not candidates:
             raise InvalidRequest(f"{name} lists no model to call")
@@ -517,14 +517,14 @@ class Engine:
     async def count_tokens(self, messages: Sequence[ChatMessage], model: str | None = None) -> TokenCount:
         """Tokens per message and in all for ``model`` (its window share when the catalog knows it).
         Long inputs are counted in a worker thread."""
-        counter = self.parts.counter
+        counter = self._parts.counter
         msgs = list(messages)
 
         def run() -> tuple[list[int], int]:
             return counter.count_many([m.counted_text() for m in msgs], model), counter.count_messages(msgs, model)
 
         per, total = await off_loop_if_long(msgs, run)
-        info = self.parts.catalog.find(model) if model else None
+        info = self._parts.catalog.find(model) if model else None
         exact = getattr(counter, "is_exact", None)
         return TokenCount(
             model=model,
@@ -549,7 +549,7 @@ class Engine:
         """Compress ``messages`` to ``budget`` tokens (default: ``model``'s window less ``reserve_output``).
         Raises ``InvalidRequest`` for an unknown model or strategy, ``ContextTooLong`` when it cannot fit."""
         if budget is None:
-            info = self.parts.catalog.find(model) if model else None
+            info = self._parts.catalog.find(model) if model else None
             if info is None:
                 known = f"unknown model {model!r}" if model else "no model given"
                 raise InvalidRequest(f"{known}: give a budget in tokens (--fit N) or a model from the catalog")
@@ -558,7 +558,7 @@ class Engine:
 
         if strategy not in STRATEGIES:
             raise InvalidRequest(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
-        counter = self.parts.counter
+        counter = self._parts.counter
         msgs = list(messages)
 
         def run() -> tuple[tuple[ChatMessage, ...], CompressionReport]:
@@ -570,7 +570,7 @@ class Engine:
 
     def key_source(self, provider: str) -> str:
         """Where ``provider``'s key comes from ("keyring", "env VAR", "none", ...); never the key itself."""
-        ps = self.parts.settings.provider(provider)
+        ps = self._parts.settings.provider(provider)
         return self._key_source(provider, ps.api_key_env if ps else None)
 
     def secrets_backend(self) -> str:
@@ -582,43 +582,74 @@ class Engine:
         if self._secrets is None:
             raise ConfigError("this engine has no secret store")
         self._secrets.set(provider, key)
-        await self.parts.store.append_audit("key.set", {"provider": provider})
+        await self._parts.store.append_audit("key.set", {"provider": provider})
 
     async def delete_api_key(self, provider: str) -> None:
         if self._secrets is None:
             raise ConfigError("this engine has no secret store")
         self._secrets.delete(provider)
-        await self.parts.store.append_audit("key.deleted", {"provider": provider})
+        await self._parts.store.append_audit("key.deleted", {"provider": provider})
 
     # ---- for the faces: history, live metrics ---------------------------------------------------------------
 
     async def get_request_history(self, limit: int = 100, query: str | None = None) -> list[RequestRecord]:
         """Past requests from the store, newest first; ``query`` matches prompt, answer or model."""
-        return await self.parts.store.recent_requests(limit, query or None)
+        return await self._parts.store.recent_requests(limit, query or None)
+
+    # ---- what faces read (the facade is the only door: no face reaches the engine's parts) -------------------
+
+    def find_model(self, model_id: str, provider: str | None = None) -> ModelInfo | None:
+        """The catalog's ``model_id`` (of ``provider``, else of the first provider that serves it), or None."""
+        return self._parts.catalog.find(model_id, provider)
+
+    def suggest_models(self, model_id: str, n: int = 3) -> list[str]:
+        """Up to ``n`` catalog ids close to ``model_id``, best first ("did you mean")."""
+        return self._parts.catalog.suggest(model_id, n)
+
+    def models(self) -> list[ModelInfo]:
+        """Every model of the catalog as it is now (a new list), without asking the providers."""
+        return self._parts.catalog.all()
+
+    @property
+    def catalog_version(self) -> int:
+        """Changes whenever the catalog does (a refresh, new settings): cache keys for views of it."""
+        return self._parts.catalog.version
+
+    def provider_names(self) -> list[str]:
+        """The providers in use, in configuration order."""
+        return list(self._parts.providers)
+
+    async def get_learned_outcomes(self) -> list[tuple[str, str, float, float, float, int]]:
+        """What adaptive routing learned, as stored: ``(task_class, model, successes, failures, cost_usd, pulls)``."""
+        return await self._parts.store.load_outcomes()
+
+    def now(self) -> float:
+        """The engine clock's monotonic seconds (deadlines, breaker open-until times are on it)."""
+        return self._parts.clock.now()
 
     def add_alert_sink(self, sink: AlertSink) -> Callable[[], None]:
         """Deliver every future alert (a breaker opened, a budget cap 80 %/100 % spent, a latency or error-rate
         trend) to ``sink``; returns the function that stops it. Sinks run on the engine's loop and must not block."""
-        return self.parts.alerts.add_sink(sink)
+        return self._parts.alerts.add_sink(sink)
 
     def recent_alerts(self) -> list[AlertEvent]:
         """The last alerts raised (at most 50), oldest first."""
-        return self.parts.alerts.recent()
+        return self._parts.alerts.recent()
 
     def add_metrics_sink(self, sink: MetricsSink) -> None:
         """``sink.record(event)`` is called after every request (success or failure), on the event loop."""
-        self.parts.metrics.add_sink(sink)
+        self._parts.metrics.add_sink(sink)
 
     def metrics_series(self, window: str = "15m", points: int = 60) -> list[tuple[float, Stats]]:
         """Time-bucketed stats for charts, oldest first, as (seconds before now, stats) pairs."""
-        now = self.parts.clock.now()
-        return [(t - now, stats) for t, stats in self.parts.metrics.series(window, now, points)]
+        now = self._parts.clock.now()
+        return [(t - now, stats) for t, stats in self._parts.metrics.series(window, now, points)]
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
     @property
     def settings(self) -> Settings:
-        return self.parts.settings
+        return self._parts.settings
 
     async def aclose(self) -> None:
         """Stop background work, close providers and the store (pending writes are committed)."""
@@ -631,12 +662,12 @@ class Engine:
             except Exception:
                 log.exception("catalog refresh failed")
         await self._close_providers()
-        for model, factor in self.parts.counter.calibration().items():
+        for model, factor in self._parts.counter.calibration().items():
             try:
-                await self.parts.store.save_calibration(model, factor)
+                await self._parts.store.save_calibration(model, factor)
             except StorageError as exc:
                 log.warning("could not save the token calibration of %s: %s", model, exc)
-        await self.parts.store.close()
+        await self._parts.store.close()
 
 
 def _recovered(row: Mapping[str, Any]) -> tuple[Call, ...]:

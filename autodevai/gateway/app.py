@@ -40,7 +40,6 @@ from autodevai.gateway.request import VIRTUAL_MODELS, ParsedChat, parse_chat
 from autodevai.httpserver import Request, Responder
 
 if TYPE_CHECKING:
-    from autodevai.engine.catalog import Catalog
     from autodevai.engine.orchestrator import Engine
 
 __all__ = ["GatewayApp"]
@@ -58,7 +57,7 @@ class GatewayApp:
         self._engine = engine
         self._token = token.encode()
         self._created = int(time.time())  # the "created" of the virtual models
-        self._models_cache: tuple[Catalog, int, bytes] | None = None
+        self._models_cache: tuple[int, bytes] | None = None  # (catalog version, the /v1/models body)
 
     # ---- routing ------------------------------------------------------------------------------------------
 
@@ -103,25 +102,25 @@ class GatewayApp:
     # ---- /v1/models ---------------------------------------------------------------------------------------
 
     async def _models(self, resp: Responder) -> None:
-        catalog = self._engine.parts.catalog
+        version = self._engine.catalog_version
         cached = self._models_cache
-        if cached is None or cached[0] is not catalog or cached[1] != catalog.version:
-            cached = (catalog, catalog.version, response.models_json(catalog.all(), self._created))
+        if cached is None or cached[0] != version:
+            cached = (version, response.models_json(self._engine.models(), self._created))
             self._models_cache = cached
-        await resp.send(200, cached[2])
+        await resp.send(200, cached[1])
 
     async def _model(self, resp: Responder, model_id: str) -> None:
         if model_id in VIRTUAL_MODELS:
             await resp.send(200, response.model_json(model_id, "autodevai", self._created))
             return
-        info = self._engine.parts.catalog.find(model_id)
+        info = self._engine.find_model(model_id)
         if info is None:
             await _send_error(resp, self._unknown_model(model_id))
             return
         await resp.send(200, response.model_json(info.id, info.vendor or info.provider, info.created or 0))
 
     def _unknown_model(self, model_id: str) -> ApiError:
-        close = self._engine.parts.catalog.suggest(model_id, 3)
+        close = self._engine.suggest_models(model_id, 3)
         hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
         return ApiError(
             404,
@@ -140,7 +139,7 @@ class GatewayApp:
             await _send_error(resp, parsed)
             return
         request = parsed.request
-        if request.model is not None and self._engine.parts.catalog.find(request.model) is None:
+        if request.model is not None and self._engine.find_model(request.model) is None:
             await _send_error(resp, self._unknown_model(request.model))
             return
         # A client that leaves cancels this task wherever it waits (the engine records the request as Cancelled).
@@ -191,7 +190,7 @@ class GatewayApp:
             await stream.aclose()  # a no-op after the final response; a cancel when the client left mid-stream
 
     def _engine_error(self, exc: EngineError) -> ApiError:
-        err = from_engine_error(exc, now=self._engine.parts.clock.now())
+        err = from_engine_error(exc, now=self._engine.now())
         log.info("gateway request failed: %s %s", err.status, type(exc).__name__)
         return err
 

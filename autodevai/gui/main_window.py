@@ -195,9 +195,9 @@ class MainWindow(QMainWindow):
 
     def _on_engine_ready(self, app: object) -> None:
         engine = self.ctx.engine
-        names = ", ".join(engine.parts.providers) or "no provider"
+        names = ", ".join(engine.provider_names()) or "no provider"
         sim = " (built-in simulator)" if getattr(app, "sim", None) is not None else ""
-        self.engine_label.setText(f"Providers: {names}{sim} · {len(engine.parts.catalog)} models")
+        self.engine_label.setText(f"Providers: {names}{sim} · {len(engine.models())} models")
 
     # ---- persistence ----------------------------------------------------------------------------------------
 

@@ -81,7 +81,7 @@ def test_capabilities_show_the_catalog_and_providers(harness: Harness) -> None:
         w.show()
         w.on_shown()
         await harness.wait_until(lambda: w.capabilities is not None, what="capabilities")
-        n = len(ctx.engine.parts.catalog)
+        n = len(ctx.engine.models())
         assert w.catalog_grid.values["Models"].text() == f"{n} models"
         assert f"{n} models from" in w.status_label.text()
         assert "sim" in w.providers_label.text()

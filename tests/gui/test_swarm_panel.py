@@ -5,12 +5,11 @@ stops every agent's call."""
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
 import pytest
 
-from autodevai.engine.swarm import BusMessage, MessageBus, SwarmSpec
-from autodevai.gui.panels.swarm import ANSWER, SwarmPanel, execute_swarm
+from autodevai.engine.swarm import BusMessage
+from autodevai.gui.panels.swarm import ANSWER, SwarmPanel
 from autodevai.gui.topology_view import TopologyView
 from autodevai.sim.config import SimConfig
 
@@ -193,16 +192,3 @@ def test_the_view_follows_the_bus_messages(qapp: object) -> None:
     assert view.canvas.leader == "peer-2" and view.nodes["peer-3"] == "answered"
     assert view.canvas.labels["peer-3"] == "accept"
     view.deleteLater()
-
-
-def test_execute_swarm_falls_back_to_run_swarm_on_an_engine_without_it(harness: Harness) -> None:
-    async def body() -> None:
-        ctx = await harness.start()
-        bare = SimpleNamespace(executor=ctx.engine.executor)  # an engine facade from before execute_swarm
-        bus = MessageBus()
-        spec = SwarmSpec(task="What is 12*12?", topology="star", n_agents=3, consensus="majority")
-        result = await execute_swarm(bare, spec, bus)
-        assert result.topology == "star" and "144" in result.answer
-        assert len(bus.history) == len(result.messages) > 0
-
-    harness.run(body())

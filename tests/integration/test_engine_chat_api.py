@@ -62,7 +62,7 @@ async def test_tool_call_round_trip_through_the_engine(make_engine: MakeEngine, 
     assert first.finish_reason == "tool_calls" and len(first.tool_calls) >= 1
     call = first.tool_calls[0]
     assert call.name == "get_weather" and call.parsed_arguments()["city"]
-    info = app.engine.parts.catalog.find(first.model)
+    info = app.engine.find_model(first.model)
     assert info is not None and "tools" in info.supported_parameters  # routed to a model that lists tools
     assert any(r.startswith("needs tools: ") for r in first.route.reasons)
     follow = [
@@ -114,7 +114,7 @@ async def test_structured_output_validates_against_the_schema(make_engine: MakeE
     )
     data = json.loads(r.content)
     jsonschema.validate(data, schema)
-    info = app.engine.parts.catalog.find(r.model)
+    info = app.engine.find_model(r.model)
     assert info is not None and "structured_outputs" in info.supported_parameters
 
 
@@ -125,7 +125,7 @@ async def test_an_image_goes_to_a_vision_model_which_describes_it(make_engine: M
         {"type": "image_url", "image_url": {"url": png(64, 48)}},
     ]
     r = await app.engine.execute_with_smart_routing(ask([{"role": "user", "content": content}]), Preference.COST)
-    info = app.engine.parts.catalog.find(r.model)
+    info = app.engine.find_model(r.model)
     assert info is not None and "image" in info.input_modalities
     assert "64" in r.content and "48" in r.content and "PNG" in r.content
     assert r.usage.prompt_tokens > 700  # the image counts toward the prompt

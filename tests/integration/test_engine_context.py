@@ -63,7 +63,7 @@ async def test_routing_prefers_a_larger_window_over_compressing(sim: SimServer, 
     app = await make_engine()  # overflow = "larger-model" by default
     response = await app.engine.execute_enhanced_ai_request(ChatRequest.from_prompt(long_prompt(), max_tokens=256))
     assert response.compression is None
-    info = app.engine.parts.catalog.find(response.model)
+    info = app.engine.find_model(response.model)
     assert info is not None and info.context_length > 10_000
 
 

@@ -143,5 +143,5 @@ async def test_failures_are_recorded_in_metrics_and_store(sim: SimServer, make_e
     summary = await app.engine.get_performance_metrics("1m")
     assert summary.overall.count == 2
     assert summary.overall.errors.get("ProviderUnavailable") == 1
-    rows = await app.engine.parts.store.recent_requests(10)
+    rows = await app.engine.get_request_history(10)
     assert {r.status for r in rows} == {"ok", "ProviderUnavailable"}

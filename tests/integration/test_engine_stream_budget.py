@@ -60,7 +60,7 @@ async def test_mid_stream_error_keeps_partial(sim: SimServer, make_engine: MakeE
                 deltas.append(item)
     assert deltas, "the deltas before the error reached the caller"
     assert info.value.partial == "".join(deltas)
-    rows = await app.engine.parts.store.recent_requests(5)
+    rows = await app.engine.get_request_history(5)
     assert rows[0].status == "StreamInterrupted" and rows[0].answer == "".join(deltas)
 
 
@@ -88,12 +88,12 @@ async def test_cancel_mid_stream(sim: SimServer, make_engine: MakeEngine) -> Non
     first = await anext(stream)
     assert isinstance(first, str)
     await stream.aclose()
-    rows = await app.engine.parts.store.recent_requests(5)
+    rows = await app.engine.get_request_history(5)
     assert rows[0].status == "Cancelled"
-    assert app.engine.parts.in_flight == 0
+    assert (await app.engine.get_enhanced_system_status()).in_flight == 0
     overall = (await app.engine.get_performance_metrics("1m")).overall
     assert (overall.cancelled, overall.errors, overall.success_rate) == (1, {}, None)  # the user's Stop: no failure
-    snap = app.engine.parts.budget.snapshot(0)
+    snap = (await app.engine.get_enhanced_system_status()).budget
     assert snap.reserved == 0
 
 
@@ -105,7 +105,7 @@ async def test_cancel_task_during_call(sim: SimServer, make_engine: MakeEngine) 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    rows = await app.engine.parts.store.recent_requests(5)
+    rows = await app.engine.get_request_history(5)
     assert rows[0].status == "Cancelled"
 
 
@@ -133,7 +133,7 @@ async def test_budget_caps_hold_under_200_concurrent_requests(sim: SimServer, ma
     assert ok and refused, (len(ok), len(refused))
     spent = sum(r.cost_usd for r in ok)
     assert spent <= cap
-    assert app.engine.parts.budget.snapshot(0).spent["total"] == pytest.approx(spent)
+    assert (await app.engine.get_enhanced_system_status()).budget.spent["total"] == pytest.approx(spent)
 
 
 async def test_canary_key_never_leaks(

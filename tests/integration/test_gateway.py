@@ -221,7 +221,7 @@ async def test_plain_call_answers_in_openai_shape(start: Start) -> None:
     answer = completion.choices[0].message.content
     assert answer and "144" in answer
     assert completion.choices[0].finish_reason == "stop"
-    assert app.engine.parts.catalog.find(completion.model) is not None, "model names the model that answered"
+    assert app.engine.find_model(completion.model) is not None, "model names the model that answered"
     usage = completion.usage
     assert usage is not None and usage.prompt_tokens > 0 and usage.completion_tokens > 0
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
@@ -273,8 +273,7 @@ async def test_cheapest_routes_by_cost(start: Start) -> None:
     engine = app.engine
     expected = engine.explain_route(ChatRequest.from_prompt("What is 12*12?", max_tokens=64), Preference.COST)
     assert cheap.model == expected.chosen.model
-    catalog = engine.parts.catalog
-    cheap_info, best_info = catalog.find(cheap.model), catalog.find(best.model)
+    cheap_info, best_info = engine.find_model(cheap.model), engine.find_model(best.model)
     assert cheap_info is not None and best_info is not None
     assert cheap_info.price_out < best_info.price_out
     assert best_info.quality > cheap_info.quality
@@ -337,7 +336,7 @@ async def test_models_list_has_virtual_and_real_ids(start: Start) -> None:
             await c.models.retrieve("openai/gpt-4o-mini-typo")
     assert ids[:5] == ["auto", "autodevai/cheapest", "autodevai/best", "autodevai/fastest", "autodevai/balanced"]
     assert MINI in ids and BIG in ids
-    assert len(ids) == len(set(ids)) == len({m.id for m in app.engine.parts.catalog.all()}) + 5
+    assert len(ids) == len(set(ids)) == len({m.id for m in app.engine.models()}) + 5
     assert one.id == MINI and one.owned_by == "openai"
 
 
@@ -424,8 +423,8 @@ async def test_client_disconnect_mid_stream_cancels_the_request(sim: SimServer, 
         return bool(rows) and rows[0].status == "Cancelled"
 
     assert await eventually(cancelled), "the engine recorded the request as cancelled"
-    assert app.engine.parts.in_flight == 0
-    assert app.engine.parts.budget.snapshot(0).reserved == 0, "the reservation was released"
+    assert (await app.engine.get_enhanced_system_status()).in_flight == 0
+    assert (await app.engine.get_enhanced_system_status()).budget.reserved == 0, "the reservation was released"
 
 
 async def test_stop_closes_and_nothing_listens_after(start: Start) -> None:
@@ -450,7 +449,7 @@ async def test_client_timeout_while_waiting_cancels_the_request(sim: SimServer, 
 
     assert await eventually(cancelled, within_s=3.0), "nothing was written, yet the disconnect was noticed"
     assert time.monotonic() - t0 < 5, "cancelled long before the upstream would have answered"
-    assert app.engine.parts.in_flight == 0
+    assert (await app.engine.get_enhanced_system_status()).in_flight == 0
 
 
 @pytest.mark.parametrize(

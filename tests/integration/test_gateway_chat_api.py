@@ -76,7 +76,7 @@ async def test_tool_call_round_trip(start: Start) -> None:
         assert len(calls) == 1 and calls[0].function.name == "get_weather"
         arguments = json.loads(calls[0].function.arguments)
         assert isinstance(arguments.get("city"), str)
-        info = app.engine.parts.catalog.find(first.model)
+        info = app.engine.find_model(first.model)
         assert info is not None and "tools" in info.supported_parameters, "routed to a model that supports tools"
 
         final = await c.chat.completions.create(model=first.model, messages=tool_round_trip(calls[0]), tools=[WEATHER])
@@ -140,7 +140,7 @@ async def test_image_part_goes_to_a_vision_model_that_reads_it(start: Start) -> 
     ]
     async with client(gateway) as c:
         done = await c.chat.completions.create(model="auto", messages=[{"role": "user", "content": content}])
-    info = app.engine.parts.catalog.find(done.model)
+    info = app.engine.find_model(done.model)
     assert info is not None and "image" in info.input_modalities, "routed to a model that reads images"
     answer = done.choices[0].message.content or ""
     assert "3×2" in answer and "PNG" in answer, answer

@@ -37,7 +37,7 @@ HANG = (("X-Sim-Fault", "timeout;delay=5"),)
 
 async def engine_for_swarm(make_engine: MakeEngine) -> tuple[App, Ask]:
     app = await make_engine(resilience={"retries_per_model": 0})
-    return app, engine_ask(app.engine.executor.execute, timeout_s=10)
+    return app, engine_ask(app.engine.execute_with_smart_routing, timeout_s=10)
 
 
 def team(

@@ -23,7 +23,7 @@ async def test_execute_swarm_streams_messages_and_learns(sim: SimServer, make_en
     result = await app.engine.execute_swarm(spec, bus)
     assert result.ok and "144" in result.answer
     assert {"task", "answer", "vote"} <= set(seen)
-    outcomes = await app.engine.parts.store.load_outcomes()
+    outcomes = await app.engine.get_learned_outcomes()
     assert any(model == "swarm:star" and successes >= 1 for _, model, successes, *_ in outcomes)
     rows = await app.engine.get_request_history(20)
     assert len(rows) >= 6 and all(r.task_class == "swarm" for r in rows[:6])
@@ -46,7 +46,7 @@ async def test_adaptive_workflow_runs_a_dag_with_a_swarm_step(sim: SimServer, ma
     by_id = {s.id: s for s in result.steps}
     assert by_id["vote"].model == "swarm:star" and "42" in by_id["vote"].output
     assert by_id["a"].started_ms < by_id["b"].finished_ms and by_id["b"].started_ms < by_id["a"].finished_ms
-    classes = {tc for tc, *_ in await app.engine.parts.store.load_outcomes()}
+    classes = {tc for tc, *_ in await app.engine.get_learned_outcomes()}
     assert "arith:a" in classes, "step outcomes are persisted for the bandit"
 
 

@@ -88,7 +88,7 @@ def test_replace_bumps_version_and_swaps_models() -> None:
     cat = Catalog(_models())
     v = cat.version
     cat.replace(_models()[:2])
-    assert cat.version == v + 1
+    assert cat.version > v
     assert [m.id for m in cat.all()] == ["openai/gpt-4o", "openai/gpt-4o-mini"]
 
 

@@ -80,7 +80,7 @@ class ExecutePanel(Panel):
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._pref_touched = False
-        self._catalog_size = -1
+        self._catalog_version = -1
         self._tools: list[dict[str, Any]] = []
         self.extras = AnswerExtras(self)  # the reasoning and tool-call views, placed around the answer
 
@@ -385,10 +385,10 @@ class ExecutePanel(Panel):
 
     def _refresh_models(self) -> None:
         engine = self.ctx.engine
-        if engine is None or len(engine.parts.catalog) == self._catalog_size:
+        if engine is None or engine.catalog_version == self._catalog_version:
             return
-        models = engine.parts.catalog.all()
-        self._catalog_size = len(models)
+        models = engine.models()
+        self._catalog_version = engine.catalog_version
         self._completer_model.setStringList(sorted({m.id for m in models}))
 
     def _show_invalid(self, text: str) -> None:

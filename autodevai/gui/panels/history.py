@@ -309,7 +309,7 @@ class HistoryPanel(Panel):
         kw: dict[str, Any] = {}
         if rec.preference in {p.value for p in Preference}:
             kw["preference"] = rec.preference
-        if rec.model and self.ctx.engine.parts.catalog.find(rec.model, rec.provider or None) is not None:
+        if rec.model and self.ctx.engine.find_model(rec.model, rec.provider or None) is not None:
             kw["model"] = rec.model
         try:
             request = ChatRequest.from_prompt(rec.prompt, **kw)

@@ -57,7 +57,7 @@ class ModelsPanel(Panel):
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._loaded_key: tuple[int, int, int] | None = None
+        self._loaded_key: tuple[int, int] | None = None
         self._loading = False
         self._bulk = False
 
@@ -179,8 +179,7 @@ class ModelsPanel(Panel):
     def on_shown(self) -> None:
         if not self.ctx.ready or self._loading:
             return
-        catalog = self.ctx.engine.parts.catalog
-        key = (id(self.ctx.engine), id(catalog), catalog.version)
+        key = (id(self.ctx.engine), self.ctx.engine.catalog_version)
         if key == self._loaded_key:
             return
         self._loading = True
@@ -196,7 +195,7 @@ class ModelsPanel(Panel):
         self._loading = False
         self.count_label.setText(f"Could not load the catalog: {exc}")
 
-    def _loaded(self, models: list[ModelInfo], key: tuple[int, int, int]) -> None:
+    def _loaded(self, models: list[ModelInfo], key: tuple[int, int]) -> None:
         self._loading = False
         self._loaded_key = key
         selected = self.selected_model()

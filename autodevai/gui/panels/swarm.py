@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from autodevai.cli.render import fmt_ms, fmt_usd
-from autodevai.engine.swarm.agents import AgentReply, engine_ask
+from autodevai.engine.swarm.agents import AgentReply
 from autodevai.engine.swarm.bus import BusMessage, MessageBus
 from autodevai.engine.swarm.consensus import votes_of
-from autodevai.engine.swarm.topologies import SwarmResult, SwarmSpec, choose_topology, default_team, run_swarm
+from autodevai.engine.swarm.topologies import SwarmResult, SwarmSpec, choose_topology, default_team
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.theme import state_color
@@ -77,14 +77,9 @@ EXAMPLE = "e.g. What is 12*12?  ·  Compare token bucket and sliding window rate
 
 
 async def execute_swarm(engine: Any, spec: SwarmSpec, bus: MessageBus | None = None) -> SwarmResult:
-    """Run ``spec`` through the engine facade's ``execute_swarm`` (or, on an engine without it, ``run_swarm``
-    over the engine's request path)."""
-    method = getattr(engine, "execute_swarm", None)
-    if method is not None:
-        result: SwarmResult = await method(spec, bus)
-        return result
-    ask = engine_ask(engine.executor.execute, timeout_s=spec.agent_timeout_s)
-    return await run_swarm(spec, ask, bus=bus)
+    """Run ``spec`` through the engine facade's ``execute_swarm``."""
+    result: SwarmResult = await engine.execute_swarm(spec, bus)
+    return result
 
 
 SHAPES = ("star", "hierarchical", "mesh", "ring")
