@@ -8,50 +8,9 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from autodevai.engine.serialize import to_jsonable
+from autodevai.text import fmt_ms, fmt_per_million, fmt_score, fmt_tokens, fmt_usd
 
 __all__ = ["dump_json", "fmt_ms", "fmt_per_million", "fmt_score", "fmt_tokens", "fmt_usd", "json_line", "table"]
-
-
-def fmt_usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value == 0:
-        return "$0"
-    if abs(value) < 0.01:
-        return f"${value:.6f}"
-    return f"${value:,.4f}"
-
-
-def fmt_per_million(price_per_token: float) -> str:
-    """USD per token -> "$x.xx/M"."""
-    per_m = price_per_token * 1_000_000
-    return "free" if per_m == 0 else f"${per_m:,.2f}"
-
-
-def fmt_score(value: float, digits: int = 3) -> str:
-    """A score with ``digits`` decimals; a value that rounds to zero prints as 0, never as "-0.000"."""
-    rounded = round(value, digits) + 0.0  # IEEE 754: -0.0 + 0.0 == +0.0
-    return f"{rounded:.{digits}f}"
-
-
-def fmt_ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 10_000:
-        return f"{value / 1000:.1f} s"
-    if value >= 100:
-        return f"{value:,.0f} ms"
-    return f"{value:.1f} ms"
-
-
-def fmt_tokens(value: int | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 1_000_000:
-        return f"{value / 1_000_000:.1f}M"
-    if value >= 10_000:
-        return f"{value // 1000}K"
-    return f"{value:,}"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
