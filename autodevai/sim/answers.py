@@ -33,6 +33,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from autodevai.sim.followups import resolve_followup
+
 __all__ = [
     "CAPITAL_DIFFICULTY",
     "Answer",
@@ -325,6 +327,8 @@ def answer(seed: int, model: str, messages: list[Any], max_tokens: int | None, a
     last_user = next(
         (message_text(m) for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), ""
     )
+    if len(messages) > 1:  # "multiply that by 2" after an answer: the previous number stands in for "that"
+        last_user = resolve_followup(last_user, messages, message_text) or last_user
     return _answer(seed, model, convo, last_user, max_tokens, accuracy)
 
 

@@ -82,3 +82,24 @@ def test_prompt_tokens_are_real_tokenizer_counts_plus_four_per_message() -> None
     ]
     expected = len(enc.encode_ordinary(system)) + 4 + len(enc.encode_ordinary(user)) + 4
     assert prompt_tokens(messages) == expected
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "expected"),
+    [
+        ("multiply that by 2", "288"),
+        ("Now add 6 to it.", "150"),
+        ("what is that minus 44?", "100"),
+        ("double it", "288"),
+        ("divide the result by 4", "36"),
+    ],
+)
+def test_a_follow_up_uses_the_previous_answer(follow_up: str, expected: str) -> None:
+    history = [
+        {"role": "user", "content": "What is 12*12?"},
+        {"role": "assistant", "content": "12 × 12 = 144."},
+        {"role": "user", "content": follow_up},
+    ]
+    assert answer(3, "openai/gpt-4o", history, None, 1.0).text.endswith(f"= {expected}.")
+    alone = answer(3, "openai/gpt-4o", history[-1:], None, 1.0).text  # without the history: no number to use
+    assert f"= {expected}." not in alone
