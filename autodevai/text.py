@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "did_you_mean",
+    "fmt_latency",
     "fmt_ms",
     "fmt_per_million",
     "fmt_score",
@@ -58,6 +59,11 @@ def fmt_ms(value: float | None) -> str:
     return f"{value:.1f} ms"
 
 
+def fmt_latency(ms: float) -> str:
+    """A latency inside a sentence: whole milliseconds ("640 ms"), tenths of seconds from one second on ("2.5 s")."""
+    return f"{ms / 1000.0:.1f} s" if ms >= 1000.0 else f"{ms:.0f} ms"
+
+
 def fmt_tokens(value: int | None) -> str:
     """Token counts for people: "-", "9,876", "12K", "1.2M"."""
     if value is None:
@@ -75,7 +81,7 @@ def did_you_mean(name: str, choices: Iterable[str], n: int = 1, cutoff: float = 
 
 
 def suggestion(close: Sequence[str], otherwise: str = "") -> str:
-    """" (did you mean 'a', 'b'?)" for close matches, else ``otherwise``."""
+    """The ``" (did you mean 'a', 'b'?)"`` tail of a message for close matches, else ``otherwise``."""
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else otherwise
 
 

@@ -160,7 +160,7 @@ async def main() -> None:
             eng_rps, eng_cpu50 = await run_concurrent(lambda: engine_one(engine, request), args.c50_total, 50)
             plain_rps2, _ = await run_concurrent(lambda: plain_one(plain, url, model), args.c50_total, 50)
             eng_rps2, _ = await run_concurrent(lambda: engine_one(engine, request), args.c50_total, 50)
-        sim_models = Catalog.from_dicts(Catalog.to_dicts(engine.parts.catalog.all()))
+        sim_models = Catalog.from_dicts(Catalog.to_dicts(engine.models()))
         await app.aclose()
     finally:
         proc.terminate()

@@ -8,7 +8,7 @@ see ``autodevai/sim/answers.py`` for how difficulty changes a model's chance. An
 its ``normalize``d form (the last number) equals the known result; a swarm's answer counts only when the swarm
 reached its consensus.
 
-Measured, each through ``engine.executor.execute`` (routing, budget, breakers, metrics, store):
+Measured, each through ``engine.execute_with_smart_routing`` (routing, budget, breakers, metrics, store):
 - the single best model (the highest quality prior of a few well-known models) alone;
 - star with majority vote (5 agents of a mid-price model with different roles);
 - mesh with majority (3 agents, 2 debate rounds);
@@ -278,8 +278,7 @@ async def main() -> None:
         app = await open_bench_engine(sim, tmp)
         try:
             engine = app.engine
-            catalog = engine.parts.catalog
-            infos = {m: catalog.find(m) for m in models}
+            infos = {m: engine.find_model(m) for m in models}
             missing = [m for m, info in infos.items() if info is None]
             if missing:
                 raise SystemExit(f"models missing from the catalog: {missing}")
@@ -289,7 +288,7 @@ async def main() -> None:
                 for m, info in infos.items()
                 if info is not None
             }
-            ask = engine_ask(engine.executor.execute, timeout_s=30.0)
+            ask = engine_ask(engine.execute_with_smart_routing, timeout_s=30.0)
             limit = args.concurrency
             scores: list[Score] = []
 
