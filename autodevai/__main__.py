@@ -1,5 +1,5 @@
-"""`python -m autodevai` — the same as the `autodevai` command."""
+"""`python -m autodevai` — the same as the `autodevai` command (the launcher, ``autodevai.launch``)."""
 
-from autodevai.cli.main import main
+from autodevai.launch import main
 
 raise SystemExit(main())

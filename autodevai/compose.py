@@ -1,10 +1,15 @@
 """The one place that wires concrete classes into an ``Engine``: settings file, keyring, SQLite store,
 the shared HTTP client and providers, and — when nothing else is configured — the built-in simulator.
+
+Faces get what they need from here or from the engine's facade, never by building adapters themselves: the app
+(``open_engine``), the key store alone for what needs a secret but no engine (``secret_store``: the gateway's
+token), and whether a local OpenAI-compatible server such as Ollama is listening (``local_server_running``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -13,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -27,10 +33,20 @@ from autodevai.engine.settings import ProviderSettings, Settings, load_settings,
 from autodevai.providers import build_provider
 from autodevai.providers.http import make_client
 
-__all__ = ["SIM_PROVIDER", "App", "open_engine", "save_settings_file"]
+__all__ = [
+    "OLLAMA_URL",
+    "SIM_PROVIDER",
+    "App",
+    "local_server_running",
+    "open_engine",
+    "save_settings_file",
+    "secret_store",
+]
 
 SIM_PROVIDER = "sim"
 SIM_KEY = "sim-local-demo"  # the simulator accepts any bearer token; this one is not a secret
+OLLAMA_URL = "http://127.0.0.1:11434/v1"  # Ollama's OpenAI-compatible endpoint when it runs (DESIGN.md)
+PROBE_TIMEOUT_S = 0.3
 
 log = logging.getLogger("autodevai")
 
@@ -95,6 +111,28 @@ class AppSecrets:
         return self.inner.describe()
 
 
+def secret_store() -> AppSecrets:
+    """The app's key store (the OS keyring, env vars as fallback), for what needs a secret but no engine."""
+    return AppSecrets(KeyringSecrets())
+
+
+async def local_server_running(base_url: str = OLLAMA_URL, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
+    """True when something accepts a TCP connection at ``base_url``'s host and port within ``timeout_s`` (a quick
+    look for a local server such as Ollama; nothing is sent)."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        async with asyncio.timeout(timeout_s):
+            _reader, writer = await asyncio.open_connection(host, port)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
 @dataclass
 class App:
     """An engine with the resources it owns. ``notices`` are sentences for the user (e.g. "using the simulator")."""
@@ -144,7 +182,7 @@ async def open_engine(
     install_log_redaction()
     config_path = config_path or paths.config_file()
     settings = settings or load_settings(config_path)
-    secrets = AppSecrets(KeyringSecrets())
+    secrets = secret_store()
     notices: list[str] = []
     ephemeral: set[str] = set()
     sim = None

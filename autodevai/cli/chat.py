@@ -24,8 +24,10 @@ from pydantic import ValidationError
 from autodevai.cli import inputs
 from autodevai.cli.render import json_line
 from autodevai.engine.errors import InvalidRequest
+from autodevai.engine.prompt import build_request as request_from_prompt
 from autodevai.engine.serialize import to_jsonable
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference, StreamDelta, ToolCall
+from autodevai.text import validation_text
 
 EXAMPLES = """examples:
   autodevai run "What is in this picture?" --image chart.png
@@ -112,48 +114,42 @@ def add_request_args(p: argparse.ArgumentParser) -> None:
 def build_request(args: argparse.Namespace, cli_provider: str | None = None) -> ChatRequest:
     """The ``ChatRequest`` the options describe. Raises ``InvalidRequest`` (exit 2) for bad values or files."""
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    messages: list[dict[str, Any]] = []
-    if args.system:
-        messages.append({"role": "system", "content": args.system})
     parts = [inputs.file_part(f) for f in args.file] + [inputs.image_part(f) for f in args.image]
-    content: str | list[dict[str, Any]] = prompt
-    if parts:
-        content = ([{"type": "text", "text": prompt}] if prompt.strip() else []) + parts
-    messages.append({"role": "user", "content": content})
-    data: dict[str, Any] = {"messages": messages, "max_tokens": args.max_tokens}
-    optional = {
-        "model": args.model,
-        "preference": args.preference,
+    fields: dict[str, Any] = {
         "temperature": args.temperature,
         "seed": args.seed,
         "stop": args.stop,
         "deadline_s": args.deadline,
         "provider": cli_provider,
     }
-    data.update({k: v for k, v in optional.items() if v is not None})
     if args.no_fallbacks:
-        data["fallbacks"] = []
+        fields["fallbacks"] = []
     elif args.fallbacks:
-        data["fallbacks"] = args.fallbacks
+        fields["fallbacks"] = args.fallbacks
     if args.schema:
-        data["response_format"] = inputs.load_response_format(args.schema)
+        fields["response_format"] = inputs.load_response_format(args.schema)
     if args.tools:
-        data["tools"] = inputs.load_tools(args.tools)
+        fields["tools"] = inputs.load_tools(args.tools)
     if args.tool_choice:
         choice = args.tool_choice
         named = choice not in ("auto", "none", "required")
-        data["tool_choice"] = {"type": "function", "function": {"name": choice}} if named else choice
+        fields["tool_choice"] = {"type": "function", "function": {"name": choice}} if named else choice
     if args.reasoning:
-        data["reasoning"] = {"effort": args.reasoning}
+        fields["reasoning"] = {"effort": args.reasoning}
     if args.stop and not all(args.stop):
         raise InvalidRequest("--stop: a stop sequence cannot be empty")
     try:
-        return ChatRequest.model_validate(data)
+        return request_from_prompt(
+            prompt,
+            system=args.system or None,
+            model=args.model,
+            preference=args.preference,
+            max_tokens=args.max_tokens,
+            parts=parts,
+            **fields,
+        )
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        raise InvalidRequest(f"{where}: {msg}" if where else msg) from None
+        raise InvalidRequest(validation_text(exc)[0]) from None
 
 
 # ---- printing ---------------------------------------------------------------------------------------------

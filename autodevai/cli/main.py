@@ -15,7 +15,11 @@ model or need its catalog — ``run``, ``route`` (also ``--dry-run``: routing ch
 ``status``, ``test``, ``init``, ``advise``, ``capabilities``, ``workflow``, ``swarm``, ``serve``. ``context``,
 ``metrics``, ``config`` and ``gateway token`` never do (see ``session``).
 
-This module holds the parser and the entry point; the verbs live in ``verbs`` and ``config_verbs``.
+This module holds the parser and the verb runner (``run_verb``: the exit code of a verb, engine errors mapped);
+the verbs live in ``verbs`` and ``config_verbs``. The program's entry point is the launcher above the faces
+(``autodevai.launch``): it parses with ``build_parser``, opens the window when no verb is given, runs the
+gateway's verbs (``serve``, ``gateway token``: their parsers are here, marked ``face="gateway"``, so ``--help``
+lists every verb) and these verbs through ``run_verb``. This package imports neither the window nor the gateway.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +44,6 @@ from autodevai.cli.verbs import (
     cmd_models,
     cmd_route,
     cmd_run,
-    cmd_serve,
     cmd_status,
     cmd_swarm,
     cmd_test,
@@ -47,7 +51,10 @@ from autodevai.cli.verbs import (
 )
 from autodevai.engine import errors as E
 
-__all__ = ["build_parser", "main"]
+__all__ = ["GATEWAY", "Verb", "build_parser", "run_verb", "verb_index"]
+
+GATEWAY = "gateway"  # the ``face`` of the verbs the launcher hands to the gateway (``serve``, ``gateway token``)
+Verb = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 GLOBAL_FLAGS = ("--json",)  # global options without a value
 GLOBAL_OPTIONS = ("--config",)  # global options with a value
@@ -91,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"autodevai {__version__}")
+    parser.set_defaults(face=None)  # GATEWAY for the verbs the launcher hands to the gateway
     common = _global_options(top=False)
     upstream = argparse.ArgumentParser(add_help=False)
     one = upstream.add_argument_group("one-off provider (named by its host, e.g. 127-0-0-1-11434)")
@@ -222,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default=None, help="bind address (default from settings: 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default from settings: 8765; 0 = any free port)")
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=None, face=GATEWAY)
 
     p = sub.add_parser("gateway", parents=[common], help="the gateway's bearer token (starts no provider)")
     gsub = p.add_subparsers(dest="gateway_verb", metavar="ACTION")
@@ -232,8 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the token clients send as `Authorization: Bearer …` (created on first use: kept in the "
         "OS keyring, else in a file readable only by you in the config dir; AUTODEVAI_GATEWAY_TOKEN wins)",
     )
-    g.set_defaults(func=config_verbs.cmd_gateway_token)
-    p.set_defaults(func=config_verbs.cmd_gateway_token)
+    g.set_defaults(func=None, face=GATEWAY)
+    p.set_defaults(func=None, face=GATEWAY)
 
     p = sub.add_parser("sim", help="run the built-in OpenRouter-compatible simulator", add_help=False)
     p.add_argument("sim_args", nargs=argparse.REMAINDER)
@@ -241,26 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open_window(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    """`autodevai` alone opens the desktop window; without a display (a headless box) it prints help."""
-    try:
-        from autodevai.gui.app import display_available
-        from autodevai.gui.app import main as gui_main
-    except ImportError as exc:  # PySide6 missing or its system libraries absent
-        parser.print_help()
-        print(f"\nThe desktop window is unavailable ({exc}); the verbs above work headless.", file=sys.stderr)
-        return 0
-    if not display_available():
-        parser.print_help()
-        print("\nNo display found, so the window cannot open; the verbs above work headless.", file=sys.stderr)
-        return 0
-    return gui_main(config_path=args.config)
+# ---- running a verb -------------------------------------------------------------------------------------------
 
 
-# ---- entry point ----------------------------------------------------------------------------------------------
-
-
-def _verb_index(argv: list[str]) -> int:
+def verb_index(argv: list[str]) -> int:
     """Where the verb is in ``argv``: after any global options (``--json``, ``--config FILE``)."""
     i = 0
     while i < len(argv):
@@ -274,20 +266,11 @@ def _verb_index(argv: list[str]) -> int:
     return i
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    verb_at = _verb_index(argv)
-    if verb_at < len(argv) and argv[verb_at] == "sim":  # the simulator parses its own options
-        from autodevai.sim.__main__ import main as sim_main
-
-        return sim_main(argv[verb_at + 1 :])
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.verb is None:
-        return _open_window(parser, args)
+def run_verb(verb: Verb, args: argparse.Namespace) -> int:
+    """Run ``verb(args)`` to its exit code: engine errors become ``error: ...`` on stderr and their class's code
+    (``exits``), Ctrl+C is 130, a closed pipe (``| head``) ends quietly."""
     try:
-        code: int = asyncio.run(args.func(args))
-        return code
+        return asyncio.run(verb(args))
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return EXIT_CANCELLED
@@ -298,7 +281,3 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout.close()
         return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

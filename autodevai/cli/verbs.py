@@ -1,5 +1,5 @@
 """The verbs that run the engine: ``init``, ``run``, ``route``, ``models``, ``status``, ``metrics``, ``advise``,
-``workflow``, ``context``, ``swarm``, ``capabilities``, ``test`` and ``serve`` — each parses nothing (``main`` did),
+``workflow``, ``context``, ``swarm``, ``capabilities`` and ``test`` — each parses nothing (``main`` did),
 opens an engine for what it needs (``session.Needs``), calls one facade method and prints a table or ``--json``.
 Each returns its exit code (``exits``); engine errors propagate to ``main``, which maps them.
 """
@@ -7,8 +7,6 @@ Each returns its exit code (``exits``); engine errors propagate to ``main``, whi
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import dataclasses
 import json
 import sys
@@ -37,7 +35,6 @@ __all__ = [
     "cmd_models",
     "cmd_route",
     "cmd_run",
-    "cmd_serve",
     "cmd_status",
     "cmd_swarm",
     "cmd_test",
@@ -357,34 +354,5 @@ async def cmd_test(args: argparse.Namespace) -> int:
         else:
             views.selftest(report)
         return 0 if report.ok else EXIT_FAILED
-
-    return await with_app(args, Needs.MODELS, body)
-
-
-async def cmd_serve(args: argparse.Namespace) -> int:
-    import signal
-
-    from autodevai.gateway import serve
-
-    async def body(app: App) -> int:
-        cfg = app.engine.settings.gateway
-        host = args.host or cfg.host
-        port = cfg.port if args.port is None else args.port
-        gateway = await serve(app, host=host, port=port)
-        if args.json:
-            print(json_line({"base_url": gateway.base_url, "token_command": "autodevai gateway token"}), flush=True)
-        else:
-            print(f"AutoDevAI gateway on {gateway.base_url} (OpenAI-compatible; models: auto, autodevai/cheapest, …)")
-            print("token: `autodevai gateway token` · stop: Ctrl+C", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
-                loop.add_signal_handler(sig, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await gateway.stop()
-        return 0
 
     return await with_app(args, Needs.MODELS, body)

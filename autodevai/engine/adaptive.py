@@ -22,7 +22,13 @@ from autodevai.engine.swarm.topologies import swarm_task_class
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference
 from autodevai.engine.workflows import StepResult, WorkflowStep, swarm_history
 
-__all__ = ["Adaptive", "tier_candidates", "typical_costs"]
+__all__ = [
+    "QUALITY_TIERS",
+    "Adaptive",
+    "Execute",
+    "tier_candidates",
+    "typical_costs",
+]
 
 log = logging.getLogger("autodevai.engine")
 

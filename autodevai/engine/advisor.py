@@ -18,7 +18,16 @@ from autodevai.engine.metrics import MetricsSummary
 from autodevai.engine.pricing import is_free_tier
 from autodevai.engine.types import ModelInfo, ModelRef
 
-__all__ = ["Recommendation", "recommend"]
+__all__ = [
+    "FAILING_SUCCESS_RATE",
+    "LONG_PROMPT_TOKENS",
+    "MIN_CALLS",
+    "MIN_SAVING",
+    "PROJECTION_MIN_S",
+    "QUALITY_SLACK",
+    "Recommendation",
+    "recommend",
+]
 
 MIN_CALLS = 5
 FAILING_SUCCESS_RATE = 0.9

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from autodevai.engine.budget import BudgetLedger, format_usd
 from autodevai.engine.metrics import Metrics
 
-__all__ = ["BUDGET_THRESHOLDS", "COOLDOWN_S", "AlertEvent", "AlertMonitor", "AlertSink"]
+__all__ = ["BUDGET_THRESHOLDS", "COOLDOWN_S", "TREND_EVERY_S", "AlertEvent", "AlertMonitor", "AlertSink"]
 
 log = logging.getLogger("autodevai.alerts")
 

@@ -22,6 +22,8 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from autodevai.text import fmt_usd
+
 __all__ = ["Arm", "OutcomeRow", "ThompsonRouter"]
 
 OutcomeRow = tuple[str, str, float, float, float, int]  # (task_class, model, successes, failures, cost_usd, pulls)
@@ -114,7 +116,7 @@ class ThompsonRouter:
             if arm.pulls or arm.successes or arm.failures
             else "untried"
         )
-        price_note = "" if cost[model] is None else f", ~${cost[model]:.6f} per call"
+        price_note = "" if cost[model] is None else f", ~{fmt_usd(cost[model])} per call"
         return model, f"{reason} ({evidence}{price_note})"
 
     def record(self, task_class: str, model: str, success: bool, cost_usd: float) -> None:

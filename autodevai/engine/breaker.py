@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from autodevai.engine.errors import ProviderError, RateLimited
 from autodevai.engine.settings import BreakerSettings
 
-__all__ = ["Breaker", "BreakerBoard", "BreakerSnapshot", "BreakerState", "counts_as_failure"]
+__all__ = [
+    "Breaker",
+    "BreakerBoard",
+    "BreakerSnapshot",
+    "BreakerState",
+    "counts_as_failure",
+    "outcome_counts_as_failure",
+]
 
 _FAIL = 1  # outcome bits in the ring buffer
 _SLOW = 2
@@ -59,6 +66,27 @@ def counts_as_failure(exc: BaseException) -> bool:
     if isinstance(exc, (RateLimited, asyncio.CancelledError)):
         return False
     return isinstance(exc, ProviderError) and bool(exc.retryable)
+
+
+def _failing_classes() -> frozenset[str]:
+    """The names of the ``ProviderError`` classes whose errors count (retryable by default, not a 429)."""
+    names: set[str] = set()
+    todo: list[type[ProviderError]] = [ProviderError]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.retryable and not issubclass(cls, RateLimited):
+            names.add(cls.__name__)
+    return frozenset(names)
+
+
+_FAILING = _failing_classes()
+
+
+def outcome_counts_as_failure(outcome: str) -> bool:
+    """``counts_as_failure`` for a stored outcome (an error class name, as ``errors.error_class`` wrote it): the
+    rule by which a new process replays the attempts the last one recorded."""
+    return outcome in _FAILING
 
 
 class Breaker:

@@ -41,6 +41,9 @@ class EstimateCounter:
     def encoding_name(self, model: str | None = None) -> str:
         return "estimate (4 characters per token)"
 
+    def is_exact(self, model: str | None) -> bool:
+        return False
+
     def observe(self, model: str, estimated: int, actual: int) -> None:
         return None
 

@@ -21,7 +21,9 @@ from autodevai.engine.messages import ChatMessage, Tool
 from autodevai.engine.types import Preference
 
 __all__ = [
+    "TITLE_CHARS",
     "Conversation",
+    "MessageKind",
     "Preset",
     "SearchHit",
     "Thread",

@@ -7,10 +7,10 @@ providers redact before raising, and ``EngineError.__str__`` passes through ``re
     ├── ConfigError                 bad settings value / file ("did you mean ...")
     ├── InvalidRequest              the caller's request is unusable (empty prompt, unknown model, ...)
     │   └── CapabilityMissing       no allowed model (or not the pinned one) can serve what the request uses
-    ├── ProviderError(provider, retryable, status)
+    ├── ProviderError(provider, retryable, status, retry_after)
     │   ├── ProviderUnavailable     5xx, 502 upstream failed, 503 no provider, connection refused/reset  (retryable)
     │   ├── ProviderTimeout         connect/read timeout, 408                                            (retryable)
-    │   ├── RateLimited(retry_after) 429                                                                 (retryable)
+    │   ├── RateLimited             429; also holds the model back in the rate limiter                   (retryable)
     │   ├── MalformedResponse       the body is not the JSON shape the API promises                      (retryable)
     │   ├── StreamInterrupted       the stream ended before its final chunk / an error chunk arrived     (retryable)
     │   ├── AuthRejected            401                                                                  (final)
@@ -30,10 +30,11 @@ providers redact before raising, and ``EngineError.__str__`` passes through ``re
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from autodevai.text import did_you_mean, suggestion
 
 __all__ = [
     "Attempt",
@@ -61,6 +62,7 @@ __all__ = [
     "StreamInterrupted",
     "error_class",
     "redact",
+    "register_secret",
 ]
 
 # Key-shaped strings: OpenRouter (sk-or-v1-...), OpenAI (sk-..., sk-proj-...), generic bearer tokens.
@@ -107,7 +109,8 @@ class EngineError(Exception):
 
 
 class ConfigError(EngineError):
-    """A settings value or file is invalid. ``field`` names the offending key when known."""
+    """A settings value or file is invalid. ``field`` names the first offending key when known; ``problems``
+    maps each offending key to what is wrong with it (a form shows each beside its field)."""
 
     hint = "fix the value in the config file or with `autodevai config set`"
 
@@ -118,14 +121,12 @@ class ConfigError(EngineError):
         field: str | None = None,
         valid: Iterable[str] = (),
         hint: str | None = None,
+        problems: Mapping[str, str] | None = None,
     ) -> None:
-        suggestion = ""
-        if field is not None:
-            close = difflib.get_close_matches(field.rsplit(".", 1)[-1], list(valid), n=1)
-            if close:
-                suggestion = f" (did you mean {close[0]!r}?)"
-        super().__init__(message + suggestion, hint=hint)
+        tail = suggestion(did_you_mean(field.rsplit(".", 1)[-1], valid)) if field is not None else ""
+        super().__init__(message + tail, hint=hint)
         self.field = field
+        self.problems: dict[str, str] = dict(problems or {})
 
 
 class InvalidRequest(EngineError):
@@ -147,7 +148,8 @@ class CapabilityMissing(InvalidRequest):
 
 
 class ProviderError(EngineError):
-    """An upstream provider failed. ``retryable`` says whether another try (or model) may succeed."""
+    """An upstream provider failed. ``retryable`` says whether another try (or model) may succeed;
+    ``retry_after`` is the wait in seconds the server asked for (``Retry-After`` on a 429 or a 503), else None."""
 
     retryable: bool = True
     status: int | None = None
@@ -160,11 +162,13 @@ class ProviderError(EngineError):
         model: str | None = None,
         status: int | None = None,
         retryable: bool | None = None,
+        retry_after: float | None = None,
         hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.provider = provider
         self.model = model
+        self.retry_after = retry_after
         if status is not None:
             self.status = status
         if retryable is not None:
@@ -183,10 +187,6 @@ class RateLimited(ProviderError):
     """HTTP 429. ``retry_after`` (seconds) comes from the ``Retry-After`` header when the provider sent one."""
 
     hint = "slow down or wait; the engine waits for Retry-After when it fits the deadline"
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
-        self.retry_after = retry_after
 
 
 class MalformedResponse(ProviderError):

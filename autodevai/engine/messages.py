@@ -19,13 +19,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from autodevai.engine import constants as C
 
 __all__ = [
+    "AudioPart",
     "ChatMessage",
     "ContentPart",
+    "FileData",
     "FilePart",
+    "FunctionCall",
     "FunctionDef",
     "ImagePart",
+    "ImageUrl",
+    "InputAudio",
+    "JsonSchemaSpec",
+    "NamedFunction",
+    "NamedToolChoice",
     "ReasoningConfig",
     "ResponseFormat",
+    "Role",
     "TextPart",
     "Tool",
     "ToolCallIn",

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from autodevai.engine.types import ChatMessage, Completion, ModelInfo, ProviderCall, StreamEvent
@@ -49,6 +50,10 @@ class TokenCounter(Protocol):
         ...
 
     def encoding_name(self, model: str | None = None) -> str: ...
+
+    def is_exact(self, model: str | None) -> bool:
+        """True when ``model``'s own tokenizer is shipped (exact counts), False for calibrated estimates."""
+        ...
 
     def observe(self, model: str, estimated: int, actual: int) -> None:
         """Learn from a provider's reported prompt tokens (``actual``) vs our uncalibrated count."""
@@ -106,6 +111,11 @@ class RequestRecord:
 class Store(Protocol):
     """Durable storage. Writes run off the event loop; ``record_request`` returns once the row is committed."""
 
+    @property
+    def path(self) -> Path:
+        """The file the store keeps its data in (shown to people; never opened by the engine)."""
+        ...
+
     async def record_request(self, rec: RequestRecord) -> None: ...
 
     async def recent_requests(self, limit: int = 50, query: str | None = None) -> list[RequestRecord]: ...
@@ -120,9 +130,9 @@ class Store(Protocol):
 
     async def count_requests(self) -> int: ...
 
-    async def recent_events(self, since_wall: float) -> list[dict[str, Any]]:
-        """Rows since ``since_wall`` for warming metrics: ts, provider, model, status, latency_ms, ttft_ms,
-        prompt_tokens, completion_tokens, cost_usd, task_class."""
+    async def recent_events(self, since_wall: float) -> list[RequestRecord]:
+        """Requests finished at or after ``since_wall``, oldest first, for warming metrics and breakers: every
+        field but the texts (``prompt``, ``answer``, ``compression`` and ``detail`` are left empty)."""
         ...
 
     async def append_audit(self, event: str, payload: Mapping[str, Any]) -> None: ...

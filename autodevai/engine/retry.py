@@ -4,15 +4,15 @@ wait still fits the request's overall deadline. The orchestrator does the sleepi
 
 Backoff is "full jitter" (AWS Architecture Blog, "Exponential Backoff And Jitter", 2015): the delay before
 retry ``attempt`` (0-based) is uniform in ``[0, min(cap, base × 2**attempt))``, which spreads synchronized
-clients apart. A ``Retry-After`` the server sent (RFC 9110 §10.2.3, carried by ``RateLimited.retry_after``)
-replaces the backoff.
+clients apart. A ``Retry-After`` the server sent (RFC 9110 §10.2.3: on a 429 or a 503, carried by
+``ProviderError.retry_after``) replaces the backoff, whatever the retryable error that carries it.
 """
 
 from __future__ import annotations
 
 import random
 
-from autodevai.engine.errors import ProviderError, RateLimited
+from autodevai.engine.errors import ProviderError
 
 __all__ = ["backoff_delay", "fits_deadline", "is_retryable", "retry_delay"]
 
@@ -35,10 +35,10 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random)
 
 
 def retry_delay(exc: BaseException, attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
-    """The wait before retrying after ``exc``: the server's ``Retry-After`` when a ``RateLimited`` carries one
-    (negative values count as 0; it is not capped, so ``fits_deadline`` can refuse a wait that is too long),
-    else ``backoff_delay``."""
-    if isinstance(exc, RateLimited):
+    """The wait before retrying after ``exc``: the server's ``Retry-After`` when the ``ProviderError`` carries one
+    (a 429, or a 503 that says when to come back; negative values count as 0; it is not capped, so
+    ``fits_deadline`` can refuse a wait that is too long), else ``backoff_delay``."""
+    if isinstance(exc, ProviderError):
         after = exc.retry_after
         if after is not None and after == after:  # NaN (a garbled header) falls back to backoff
             return after if after > 0.0 else 0.0

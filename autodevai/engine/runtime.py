@@ -1,7 +1,8 @@
 """The engine's live parts in one mutable bundle, and per-provider health.
 
-``Components`` is what the executor and the facade share; ``configure`` swaps parts in place so that a running
-request keeps the objects it started with while new requests see the new ones.
+``Components`` is what the executor and the facade share; ``assemble`` builds them for new settings, and the
+facade's ``configure`` swaps parts in place so that a running request keeps the objects it started with while new
+requests see the new ones.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from autodevai.engine.alerts import AlertMonitor
 from autodevai.engine.breaker import BreakerBoard
 from autodevai.engine.budget import BudgetLedger
 from autodevai.engine.catalog import Catalog
+from autodevai.engine.context import EstimateCounter
 from autodevai.engine.metrics import Metrics
 from autodevai.engine.ports import Clock, Provider, Store, TokenCounter
 from autodevai.engine.ratelimit import RateLimiter
@@ -87,3 +89,54 @@ class Components:
         if h is None:
             h = self.health[provider] = ProviderHealth(provider)
         return h
+
+    @classmethod
+    def assemble(
+        cls,
+        settings: Settings,
+        *,
+        store: Store,
+        clock: Clock,
+        rng: random.Random,
+        counter: TokenCounter | None,
+        spent: tuple[float, float, float],
+    ) -> Components:
+        """The parts of a new engine: an empty catalog, fresh breakers, limits and metrics, a budget ledger that
+        starts from what was ``spent`` (today, this month, in all), no providers yet (``install_providers``)."""
+        catalog = Catalog((), settings.quality_overrides)
+        day, month, total = spent
+        budget = BudgetLedger(
+            settings.budget, spent_today=day, spent_month=month, spent_total=total, now_wall=clock.wall()
+        )
+        metrics = Metrics()
+        return cls(
+            settings=settings,
+            providers={},
+            catalog=catalog,
+            router=Router(catalog, settings.routing),
+            breakers=BreakerBoard(settings.resilience.breaker, rng),
+            limiter=RateLimiter(),
+            budget=budget,
+            metrics=metrics,
+            alerts=AlertMonitor(metrics, budget),
+            store=store,
+            clock=clock,
+            rng=rng,
+            counter=counter or EstimateCounter(),
+            started_wall=clock.wall(),
+        )
+
+    def install_providers(self, factory: ProviderFactory, settings: Settings) -> None:
+        """One provider per enabled entry of ``settings`` (made by ``factory``), its rate limits configured."""
+        providers: dict[str, Provider] = {}
+        for ps in settings.providers:
+            if not ps.enabled:
+                continue
+            providers[ps.name] = factory(ps)
+            self.limiter.configure(ps.name, ps.rpm, ps.tpm)
+        self.providers = providers
+
+    async def close_providers(self) -> None:
+        """Close every provider's connections."""
+        for provider in self.providers.values():
+            await provider.aclose()

@@ -22,10 +22,12 @@ __all__ = [
     "BudgetSettings",
     "ContextSettings",
     "GatewaySettings",
+    "NonNeg",
     "ProviderSettings",
     "ResilienceSettings",
     "RoutingSettings",
     "Settings",
+    "Weights",
     "apply_patch",
     "load_settings",
     "parse_settings",
@@ -197,13 +199,16 @@ def _config_error(exc: ValidationError, source: str) -> ConfigError:
     first = exc.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
     lines = [f"{source}: invalid settings"]
-    for err in exc.errors()[:5]:
+    problems: dict[str, str] = {}
+    for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  {where}: {err['msg']}")
+        problems.setdefault(where, str(err["msg"]).removeprefix("Value error, "))
+        if len(lines) <= 5:
+            lines.append(f"  {where}: {err['msg']}")
     valid: list[str] = []
     if first["type"] == "extra_forbidden":
         valid = _valid_keys(first["loc"][:-1])
-    return ConfigError("\n".join(lines), field=loc, valid=valid)
+    return ConfigError("\n".join(lines), field=loc, valid=valid, problems=problems)
 
 
 def _valid_keys(loc: tuple[int | str, ...]) -> list[str]:

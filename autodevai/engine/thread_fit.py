@@ -17,7 +17,12 @@ from autodevai.engine.compression.strategies import Strategy
 from autodevai.engine.ports import TokenCounter
 from autodevai.engine.types import ChatMessage
 
-__all__ = ["KEEP_RECENT", "ThreadFit", "fit_thread"]
+__all__ = [
+    "KEEP_RECENT",
+    "RECENT_SHARE",
+    "ThreadFit",
+    "fit_thread",
+]
 
 KEEP_RECENT = 6  # messages (about three turns) kept verbatim when they fit
 RECENT_SHARE = 0.6  # the recent turns may take this much of the budget before older ones are squeezed

@@ -1,40 +1,49 @@
-"""Workflows: a validated DAG of steps, each a prompt template routed on its own or run by a swarm, run concurrently.
-
-A step's prompt may use ``{task}`` and ``{steps.<id>}`` (that step's output). A step depends on the steps its prompt
-names plus those in its ``depends_on``. Validation (pydantic, so TOML/JSON files get the same messages): step ids
-are unique, every dependency names a step, there is no cycle (the message shows it), and each step is listed after
-the steps it depends on, so a file reads top to bottom and running it in file order is always valid.
+"""Running a workflow: every step of a ``WorkflowSpec`` as soon as the steps it needs finished ok, concurrently.
 
 ``run_workflow`` starts every step as soon as all its dependencies finished ok, so independent steps run
 concurrently (at most ``max_parallel`` at once); a step whose dependency failed or was skipped is skipped;
 cancelling the run cancels every running step. A step with a ``check`` (a regex) fails unless its output matches.
 
-Adaptation: ``analyse_step`` rates the complexity of a step's rendered prompt and picks its routing tier (when the
-step says ``preference = "auto"``) and, for a swarm step with ``topology = "adaptive"``, a topology (from the
-complexity, the consensus rule, and what worked before for the step's task class). With a ``ThompsonRouter`` and
-candidate models, a step without an explicit model gets the bandit's choice for its task class (default
+Each step is planned when it runs (``workflow_plan.analyse_step``: tier, swarm topology). With a ``ThompsonRouter``
+and candidate models, a step without an explicit model gets the bandit's choice for its task class (default
 ``"<workflow name>:<step id>"``), and its outcome (ok, and matching ``check``) is recorded in the bandit and sent to
 ``on_outcome`` (the store). Swarm outcomes are recorded the same way under the model name ``"swarm:<topology>"``.
-``plan_for_task`` makes the default plan for a bare task (one step, or analyse -> solve -> review).
+
+The spec and its validation are in ``workflow_spec.py``, planning in ``workflow_plan.py``, ``complexity`` in
+``complexity.py``; their public names are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import difflib
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
 from autodevai.engine.bandit import ThompsonRouter
+from autodevai.engine.complexity import complexity, tier_for
 from autodevai.engine.errors import BudgetExceeded, Cancelled, EngineError, InvalidRequest
+from autodevai.engine.swarm.spec import ConsensusRule, Topology
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference
+from autodevai.engine.workflow_plan import (
+    SWARM_PREFIX,
+    StepPlan,
+    analyse_step,
+    plan_for_task,
+    step_task_class,
+    swarm_history,
+    topology_for,
+)
+from autodevai.engine.workflow_spec import SwarmConfig, WorkflowSpec, WorkflowStep
 
 __all__ = [
+    "SWARM_PREFIX",
+    "Candidates",
+    "ConsensusRule",
+    "Costs",
     "Execute",
     "OnOutcome",
     "Progress",
@@ -42,6 +51,7 @@ __all__ = [
     "StepPlan",
     "StepResult",
     "SwarmConfig",
+    "Topology",
     "WorkflowResult",
     "WorkflowSpec",
     "WorkflowStep",
@@ -55,147 +65,8 @@ __all__ = [
     "topology_for",
 ]
 
-_REF = re.compile(r"\{steps\.([A-Za-z0-9_\-]+)\}")
-SWARM_PREFIX = "swarm:"  # outcomes of swarm steps are recorded under "swarm:<topology>"
-_MIN_HISTORY = 3  # outcomes a topology needs before its success rate steers the adaptive choice
-_GOOD_RECORD = 0.8  # a known topology's success rate that beats a pick with no record
 # Failures that say nothing about how good a model (or topology) is: they are not learned from.
 _NOT_THE_MODELS_FAULT = (BudgetExceeded, Cancelled, InvalidRequest)
-
-Topology = Literal["hierarchical", "mesh", "ring", "star", "adaptive"]
-ConsensusRule = Literal["majority", "plurality", "quorum", "leader", "none"]
-
-
-class SwarmConfig(BaseModel):
-    """How a swarm step runs (see autodevai/engine/swarm): which topology, how many agents, how they agree."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    topology: Topology = "adaptive"
-    n_agents: Annotated[int, Field(ge=2, le=16)] = 3
-    consensus: ConsensusRule = "majority"
-    faulty: Annotated[int, Field(ge=0, le=5)] = 0  # f, the faulty agents a quorum tolerates
-    rounds: Annotated[int, Field(ge=1, le=5)] = 2  # mesh debate rounds
-
-    @model_validator(mode="after")
-    def _quorum_is_possible(self) -> SwarmConfig:
-        if self.faulty and self.consensus != "quorum":
-            raise ValueError(f"faulty = {self.faulty} needs consensus = 'quorum' (only a quorum tolerates faults)")
-        if self.consensus == "quorum" and self.n_agents < 3 * self.faulty + 1:
-            raise ValueError(
-                f"a quorum tolerating {self.faulty} faulty agent(s) needs n_agents >= 3f+1 = {3 * self.faulty + 1}, "
-                f"got {self.n_agents}"
-            )
-        return self
-
-
-class WorkflowStep(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$", max_length=40)]
-    prompt: Annotated[str, Field(min_length=1)]
-    system: str | None = None
-    preference: Preference = Preference.BALANCED
-    auto_tier: bool = False  # set by preference = "auto": the tier comes from the prompt's complexity
-    model: str | None = None
-    max_tokens: Annotated[int, Field(ge=1, le=100_000)] = 512
-    depends_on: list[str] = Field(default_factory=list)
-    swarm: SwarmConfig | None = None
-    task_class: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    check: str | None = None  # a regex the output must match (re.search) for the step to succeed
-
-    @model_validator(mode="before")
-    @classmethod
-    def _auto_preference(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and data.get("preference") == "auto":
-            data = {k: v for k, v in data.items() if k != "preference"} | {"auto_tier": True}
-        return data
-
-    @field_validator("check")
-    @classmethod
-    def _check_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"check {value!r} is not a valid regular expression: {exc}") from None
-        return value
-
-    def needs(self) -> tuple[str, ...]:
-        """The ids this step depends on: ``depends_on`` then the ``{steps.<id>}`` its prompt uses, in order."""
-        return tuple(dict.fromkeys([*self.depends_on, *_REF.findall(self.prompt)]))
-
-
-def _did_you_mean(name: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f" (steps: {', '.join(known)})"
-
-
-def _find_cycle(deps: Mapping[str, Sequence[str]]) -> list[str] | None:
-    """One dependency cycle as a path ``[a, b, ..., a]`` (a needs b needs ... a), or None."""
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for dep in deps[node]:
-            if state.get(dep) == 1:
-                return [*path[path.index(dep) :], dep]
-            if dep not in state and (found := visit(dep)):
-                return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    return next((c for n in deps if n not in state and (c := visit(n))), None)
-
-
-class WorkflowSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = "workflow"
-    task: str = ""
-    steps: Annotated[list[WorkflowStep], Field(min_length=1, max_length=50)]
-    max_parallel: Annotated[int, Field(ge=1, le=50)] = 8  # steps running at once
-
-    @model_validator(mode="after")
-    def _steps_form_a_dag(self) -> WorkflowSpec:
-        ids: list[str] = []
-        for step in self.steps:
-            if step.id in ids:
-                raise ValueError(f"step id {step.id!r} is used twice")
-            ids.append(step.id)
-        for step in self.steps:
-            for dep in step.depends_on:
-                if dep not in ids:
-                    raise ValueError(
-                        f"step {step.id!r} depends on {dep!r}, but no step has that id{_did_you_mean(dep, ids)}"
-                    )
-            for ref in _REF.findall(step.prompt):
-                if ref not in ids:
-                    raise ValueError(
-                        f"step {step.id!r} uses {{steps.{ref}}} before that step runs: no step has the id {ref!r}"
-                        + _did_you_mean(ref, ids)
-                    )
-        cycle = _find_cycle(self.dependencies())
-        if cycle:
-            raise ValueError(f"steps depend on each other in a cycle: {' -> '.join(cycle)} (each needs the next)")
-        position = {sid: i for i, sid in enumerate(ids)}
-        for step in self.steps:
-            for dep in step.depends_on:
-                if position[dep] > position[step.id]:
-                    raise ValueError(
-                        f"step {step.id!r} depends on {dep!r}, which is listed after it: list {dep!r} first"
-                    )
-            for ref in _REF.findall(step.prompt):
-                if position[ref] > position[step.id]:
-                    raise ValueError(f"step {step.id!r} uses {{steps.{ref}}} before that step runs: list {ref!r} first")
-        return self
-
-    def dependencies(self) -> dict[str, tuple[str, ...]]:
-        """Each step id -> the ids it needs (explicit and implied), in file order."""
-        return {s.id: s.needs() for s in self.steps}
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,120 +99,6 @@ class WorkflowResult:
         return all(s.status == "ok" for s in self.steps)
 
     __json_properties__ = ("ok",)
-
-
-def complexity(task: str) -> float:
-    """A 0..1 estimate from length, structure and reasoning words; crude, documented, deterministic."""
-    words = len(task.split())
-    score = min(words / 200.0, 0.5)
-    score += 0.1 * min(task.count("\n"), 3)
-    if re.search(r"\b(design|prove|analy[sz]e|compare|refactor|architecture|trade-?offs?|plan)\b", task, re.I):
-        score += 0.25
-    return round(min(score, 1.0), 3)
-
-
-def tier_for(c: float) -> Preference:
-    """The routing tier for complexity ``c``: cost below 0.2, balanced below 0.5, quality above."""
-    return Preference.COST if c < 0.2 else Preference.BALANCED if c < 0.5 else Preference.QUALITY
-
-
-def topology_for(c: float, swarm: SwarmConfig, history: Mapping[str, float] | None = None) -> tuple[str, str]:
-    """``(topology, reason)`` for an adaptive swarm step of complexity ``c``. Voting rules (quorum, leader) need
-    independent answers: star. Otherwise short tasks get star (answer apart, vote), middling ones mesh (debate) or,
-    without consensus, ring (each refines the last), complex ones hierarchical (split, solve, merge). ``history``
-    (topology -> success rate on this task class) overrides that when another usable topology did better, or did
-    well (>= 80%) where the pick has no record."""
-    allowed: tuple[str, ...] = ("star", "mesh", "ring", "hierarchical")
-    if swarm.consensus in ("quorum", "leader"):
-        allowed, pick, why = ("star", "mesh"), "star", f"{swarm.consensus} consensus counts independent answers"
-    elif c < 0.2:
-        pick, why = "star", "a short task: answer apart, then vote"
-    elif c < 0.5 and swarm.consensus == "none":
-        pick, why = "ring", "a middling task: each agent refines the last"
-    elif c < 0.5:
-        pick, why = "mesh", f"a middling task: {swarm.rounds} round(s) of debate"
-    else:
-        pick, why = "hierarchical", "a complex task: split it, solve the parts, merge"
-    known = {t: r for t, r in (history or {}).items() if t in allowed}
-    best = max(known, key=lambda t: known[t], default=pick)
-    if best != pick and (known[best] > known[pick] if pick in known else known[best] >= _GOOD_RECORD):
-        rate = f"{known[pick]:.0%}" if pick in known else "no record"
-        return best, f"{best}: it succeeded {known[best]:.0%} on this task class before ({pick}: {rate})"
-    return pick, f"{pick}: {why} (complexity {c:.2f})"
-
-
-def swarm_history(bandit: ThompsonRouter | None, task_class: str) -> dict[str, float]:
-    """Topology -> success rate of earlier swarm steps of ``task_class`` with enough outcomes to count."""
-    if bandit is None:
-        return {}
-    arms = bandit.snapshot().get(task_class, {})
-    return {
-        m[len(SWARM_PREFIX) :]: a.successes / (a.successes + a.failures)
-        for m, a in arms.items()
-        if m.startswith(SWARM_PREFIX) and a.successes + a.failures >= _MIN_HISTORY
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class StepPlan:
-    complexity: float  # of the rendered prompt
-    preference: Preference
-    topology: str | None  # the topology a swarm step runs with; None for a plain step
-    reason: str
-
-
-def analyse_step(step: WorkflowStep, prompt: str, history: Mapping[str, float] | None = None) -> StepPlan:
-    """Plan ``step`` for its rendered ``prompt``: the tier (when ``auto_tier``) and a swarm step's topology."""
-    c = complexity(prompt)
-    reasons = []
-    preference = step.preference
-    if step.auto_tier:
-        preference = tier_for(c)
-        reasons.append(f"{preference.value} tier for complexity {c:.2f}")
-    topology = None
-    if step.swarm is not None:
-        if step.swarm.topology == "adaptive":
-            topology, why = topology_for(c, step.swarm, history)
-            reasons.append(why)
-        else:
-            topology = step.swarm.topology
-    return StepPlan(c, preference, topology, "; ".join(reasons))
-
-
-def step_task_class(spec: WorkflowSpec, step: WorkflowStep) -> str:
-    """The class a step's outcomes are learned under: its ``task_class``, else ``"<workflow name>:<step id>"``."""
-    return step.task_class or f"{spec.name}:{step.id}"
-
-
-def plan_for_task(task: str) -> WorkflowSpec:
-    """The default plan for a bare task (see module docstring)."""
-    c = complexity(task)
-    if c < 0.2:
-        steps = [WorkflowStep(id="answer", prompt="{task}", preference=Preference.BALANCED)]
-    else:
-        steps = [
-            WorkflowStep(
-                id="analyse",
-                system="You are a careful analyst. List the sub-problems and what a good answer must cover.",
-                prompt="Task:\n{task}\n\nBreak this task into the parts a complete answer must address.",
-                preference=Preference.COST,
-                max_tokens=400,
-            ),
-            WorkflowStep(
-                id="solve",
-                prompt="Task:\n{task}\n\nPlan:\n{steps.analyse}\n\nWrite the complete answer.",
-                preference=Preference.QUALITY if c >= 0.5 else Preference.BALANCED,
-                max_tokens=1024,
-            ),
-            WorkflowStep(
-                id="review",
-                system="You are a strict reviewer. Fix errors and omissions; return the corrected answer only.",
-                prompt="Task:\n{task}\n\nDraft answer:\n{steps.solve}\n\nReturn the improved final answer.",
-                preference=Preference.BALANCED,
-                max_tokens=1024,
-            ),
-        ]
-    return WorkflowSpec(name="auto", task=task, steps=steps)
 
 
 _PLACEHOLDER = re.compile(r"\{(?:task|steps\.([A-Za-z0-9_\-]+))\}")

@@ -125,8 +125,9 @@ def get_or_create_token(secrets: SecretStore, path: Path | None = None) -> str:
     """The gateway token: ``AUTODEVAI_GATEWAY_TOKEN``, else the keyring's, else the token file's (``path``,
     default ``token_file()``), else a new one kept in the keyring or, without a usable keyring, in that file.
 
-    ``secrets`` is the app's ``SecretStore`` (``KeyringSecrets``). Raises ``ConfigError`` when the variable holds
-    a token that is too short, or the token file is not private to this user, unreadable or cannot be created.
+    ``secrets`` is the app's ``SecretStore`` (``compose.secret_store()``: the keyring). Raises ``ConfigError``
+    when the variable holds a token that is too short, or the token file is not private to this user, unreadable
+    or cannot be created.
     """
     from_env = os.environ.get(ENV_VAR, "").strip()
     if from_env:

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from autodevai.cli.render import fmt_ms, fmt_tokens
 from autodevai.engine.errors import Attempt, EngineError
 from autodevai.engine.types import EngineResponse
 from autodevai.gui.labels import cost_html, simulated_html
 from autodevai.gui.theme import state_color
+from autodevai.text import fmt_ms, fmt_tokens
+from autodevai.text import validation_text as _validation_text
 
 __all__ = ["MUTED", "attempts_trail", "details_html", "error_html", "validation_text"]
 
@@ -114,12 +115,12 @@ def error_html(exc: BaseException) -> str:
 
 
 def validation_text(exc: ValidationError) -> str:
-    """A pydantic error as one readable sentence per problem (no "Value error," noise)."""
-    lines = []
-    for err in exc.errors():
-        msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        where = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int))
-        if where and where not in ("messages", "messages.content"):
-            msg = f"{where.replace('_', ' ')}: {msg}"
-        lines.append(msg[:1].upper() + msg[1:])
-    return "\n".join(lines) or "The request is not valid."
+    """A pydantic error as one readable sentence (``autodevai.text.validation_text``: the first problem, no "Value
+    error," noise), said the window's way: capitalized, the field in words ("Max tokens: ..."), and no field
+    named for the prompt itself, which the user sees as the text box, not as "messages"."""
+    sentence, field = _validation_text(exc)
+    if field is not None:
+        sentence = sentence.removeprefix(f"{field}: ")
+        if field not in ("messages", "messages.content"):
+            sentence = f"{field.replace('_', ' ')}: {sentence}"
+    return sentence[:1].upper() + sentence[1:] or "The request is not valid."

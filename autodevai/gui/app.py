@@ -3,6 +3,9 @@
 The window appears before the engine is open (opening may refresh the catalog over the network); panels fill
 in when ``engine_ready`` fires. With no provider or key, the built-in simulator answers and the onboarding
 dialog explains the three ways forward.
+
+The window never imports the gateway (faces do not import one another): the launcher (``autodevai.launch``) hands
+``main`` a ``GatewayStarter``, which ``EngineHost`` calls when ``gateway.enabled`` asks for the local endpoint.
 """
 
 from __future__ import annotations
@@ -11,22 +14,35 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from autodevai.gui.bridge import GuiContext, install_event_loop
+from autodevai.gui.icon import app_icon
 from autodevai.gui.main_window import MainWindow
 
-__all__ = ["EngineHost", "app_icon", "display_available", "main"]
+if TYPE_CHECKING:
+    from autodevai.compose import App
 
-ICON = Path(__file__).resolve().parent.parent / "data" / "autodevai.svg"
+__all__ = ["EngineHost", "GatewayStarter", "RunningGateway", "app_icon", "display_available", "main"]
 
 
-def app_icon() -> QIcon:
-    return QIcon(str(ICON)) if ICON.exists() else QIcon()
+class RunningGateway(Protocol):
+    """A started local gateway, as the window needs it: where it listens, and how to stop it."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    async def stop(self) -> None: ...
+
+
+class GatewayStarter(Protocol):
+    """Starts the local gateway over an open app (``autodevai.gateway.serve`` fits). Raises ``EngineError`` or
+    ``OSError`` when it cannot (no token source, address in use)."""
+
+    async def __call__(self, app: App, *, host: str, port: int) -> RunningGateway: ...
 
 
 def display_available() -> bool:
@@ -39,14 +55,23 @@ def display_available() -> bool:
 
 
 class EngineHost:
-    """Owns the engine's lifetime for the GUI: open, reopen after settings/keys change, close."""
+    """Owns the engine's lifetime for the GUI: open, reopen after settings/keys change, close; and the local
+    gateway's, when ``start_gateway`` is given and the settings enable it."""
 
-    def __init__(self, ctx: GuiContext, config_path: Path | None = None, **open_kw: Any) -> None:
+    def __init__(
+        self,
+        ctx: GuiContext,
+        config_path: Path | None = None,
+        *,
+        start_gateway: GatewayStarter | None = None,
+        **open_kw: Any,
+    ) -> None:
         self.ctx = ctx
         self.config_path = config_path
         self.open_kw = open_kw
-        self.app: Any = None
-        self.gateway: Any = None
+        self.start_gateway = start_gateway
+        self.app: App | None = None
+        self.gateway: RunningGateway | None = None
         ctx.reopen = self.reopen
 
     async def open(self) -> None:
@@ -55,26 +80,29 @@ class EngineHost:
 
         self.ctx.events.busy.emit(True)
         try:
-            self.app = await open_engine(self.config_path, **self.open_kw)
+            app = await open_engine(self.config_path, **self.open_kw)
         except EngineError as exc:
             self.ctx.events.engine_failed.emit(str(exc))
             return
         finally:
             self.ctx.events.busy.emit(False)
-        self.ctx.attach(self.app)
-        await self._start_gateway()
+        self.app = app
+        self.ctx.attach(app)
+        await self._start_gateway(app)
 
-    async def _start_gateway(self) -> None:
+    async def _start_gateway(self, app: App) -> None:
         """Start the local OpenAI-compatible gateway with the window when the settings ask for it."""
-        cfg = self.app.engine.settings.gateway
+        cfg = app.engine.settings.gateway
         if not cfg.enabled:
             self.ctx.events.gateway_changed.emit("Gateway off")
             return
+        if self.start_gateway is None:  # a window opened without the launcher (a test, a script)
+            self.ctx.events.gateway_changed.emit("Gateway unavailable")
+            return
         from autodevai.engine.errors import EngineError
-        from autodevai.gateway import serve
 
         try:
-            self.gateway = await serve(self.app, host=cfg.host, port=cfg.port)
+            self.gateway = await self.start_gateway(app, host=cfg.host, port=cfg.port)
         except (EngineError, OSError) as exc:
             self.ctx.events.gateway_changed.emit("Gateway failed")
             self.ctx.events.error.emit("The gateway could not start", str(exc))
@@ -109,8 +137,12 @@ def build(ctx: GuiContext) -> MainWindow:
     return window
 
 
-def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
-    """Run the desktop app until its window closes (or the tray's Quit). Returns the exit code."""
+def main(
+    argv: list[str] | None = None, config_path: Path | None = None, start_gateway: GatewayStarter | None = None
+) -> int:
+    """Run the desktop app until its window closes (or the tray's Quit). Returns the exit code.
+
+    ``start_gateway`` (from the launcher) starts the local gateway when the settings enable it."""
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
@@ -128,7 +160,7 @@ def main(argv: list[str] | None = None, config_path: Path | None = None) -> int:
     ctx = GuiContext(QSettings(str(paths.config_dir() / "ui.ini"), QSettings.Format.IniFormat))
     ctx.theme.apply_saved()  # System, Light or Dark as the user last chose (System at first)
     window = build(ctx)
-    host = EngineHost(ctx, config_path)
+    host = EngineHost(ctx, config_path, start_gateway=start_gateway)
     tray = _make_tray(ctx, window)
     done = asyncio.Event()
     window.closing.connect(done.set)  # the window closed for real: also File → Quit / Ctrl+Q
@@ -170,8 +202,8 @@ def _make_tray(ctx: GuiContext, window: MainWindow) -> Any:
     return tray if tray.available else None
 
 
-def _maybe_onboard(ctx: GuiContext, window: MainWindow, app: Any) -> None:
-    if getattr(app, "sim", None) is None or ctx.qsettings.value("onboarding/done", False, type=bool):
+def _maybe_onboard(ctx: GuiContext, window: MainWindow, app: App) -> None:
+    if app.sim is None or ctx.qsettings.value("onboarding/done", False, type=bool):
         return
     from autodevai.gui.onboarding import OnboardingDialog
 

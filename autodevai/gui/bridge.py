@@ -11,13 +11,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from autodevai.engine.errors import EngineError
 from autodevai.engine.metrics import RequestEvent
 from autodevai.gui.theme import ThemeController
+
+if TYPE_CHECKING:
+    from autodevai.compose import App
+    from autodevai.engine.orchestrator import Engine
 
 __all__ = ["EngineEvents", "GuiContext", "install_event_loop"]
 
@@ -69,7 +73,7 @@ class GuiContext:
         self.events = EngineEvents()
         self.qsettings = settings or QSettings("autodevai", "autodevai")
         self.theme = ThemeController(self.qsettings)
-        self.app: Any = None  # compose.App once the engine is open
+        self.app: App | None = None  # once the engine is open
         self._unsubscribe_alerts: Callable[[], None] | None = None
         # Set by the app's EngineHost: close and reopen the engine (after keys or providers changed).
         self.reopen: Callable[[], Coroutine[Any, Any, None]] | None = None
@@ -78,15 +82,18 @@ class GuiContext:
         self.events.gateway_changed.connect(lambda text: setattr(self, "gateway_status", text))
 
     @property
-    def engine(self) -> Any:
-        """The ``Engine``; panels only call it once ``engine_ready`` fired (``ready`` is True)."""
-        return None if self.app is None else self.app.engine
+    def engine(self) -> Engine:
+        """The ``Engine`` facade, the panels' only door to the engine. Only once ``engine_ready`` fired (``ready``
+        is True); before that it raises ``RuntimeError`` (a panel bug: check ``ready`` first)."""
+        if self.app is None:
+            raise RuntimeError("the engine is not open yet: check GuiContext.ready first")
+        return self.app.engine
 
     @property
     def ready(self) -> bool:
         return self.app is not None
 
-    def attach(self, app: Any) -> None:
+    def attach(self, app: App) -> None:
         """Take ``app`` as the engine (a new one after a reopen): its request events and alerts become signals.
 
         Alert sinks run on the engine's loop — this qasync loop, the GUI thread — so the signal is emitted

@@ -14,12 +14,12 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QToolButton
 
-from autodevai.cli.render import fmt_tokens
 from autodevai.engine.errors import EngineError
 from autodevai.engine.types import ChatMessage, ChatRequest
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import Card, muted
+from autodevai.text import fmt_tokens
 
 __all__ = ["ContextView"]
 

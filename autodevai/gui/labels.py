@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-from autodevai.cli.render import fmt_usd
 from autodevai.gui.theme import state_color
+from autodevai.text import fmt_usd
 
 __all__ = [
     "SIMULATED_TIP",

@@ -3,6 +3,8 @@ View → Theme), alert toasts in the corner when there is no tray; geometry and 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -22,6 +24,9 @@ from autodevai.gui.panels import PANELS, create_panel
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.theme import THEME_MODES
 from autodevai.gui.widgets import Banner
+
+if TYPE_CHECKING:
+    from autodevai.compose import App
 
 __all__ = ["MainWindow"]
 
@@ -97,7 +102,7 @@ class MainWindow(QMainWindow):
         self.notifier.open_status.connect(self._open_status)
         self._build_menus()
         self._restore()
-        if ctx.ready:  # the engine opened before this window was built
+        if ctx.app is not None:  # the engine opened before this window was built
             self._on_engine_ready(ctx.app)
 
     # ---- menus --------------------------------------------------------------------------------------------
@@ -193,10 +198,10 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(row)
         panel.on_shown()
 
-    def _on_engine_ready(self, app: object) -> None:
+    def _on_engine_ready(self, app: App) -> None:
         engine = self.ctx.engine
         names = ", ".join(engine.provider_names()) or "no provider"
-        sim = " (built-in simulator)" if getattr(app, "sim", None) is not None else ""
+        sim = " (built-in simulator)" if app.sim is not None else ""
         self.engine_label.setText(f"Providers: {names}{sim} · {len(engine.models())} models")
 
     # ---- persistence ----------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 from collections import deque
 from datetime import datetime
-from typing import Any
 
 from PySide6.QtCore import QEasingCurve, QEvent, QObject, QPropertyAnimation, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QEnterEvent, QMouseEvent
@@ -227,10 +226,9 @@ class AlertNotifier(QObject):
     @property
     def enabled(self) -> bool:
         """``Settings.alerts.desktop_notifications`` as the engine holds it now (True before it is ready)."""
-        engine: Any = self.ctx.engine
-        if engine is None:
+        if not self.ctx.ready:
             return True
-        return bool(engine.settings.alerts.desktop_notifications)
+        return bool(self.ctx.engine.settings.alerts.desktop_notifications)
 
     def route(self) -> str:
         """Where the next alert would go: "muted", "tray" or "toast"."""

@@ -1,17 +1,14 @@
 """The first-run dialog: with no provider or key configured, it offers the three ways forward, each one click away.
 
 (1) paste an OpenRouter key (saved in the OS keyring through the engine, then the engine is reopened);
-(2) use a local Ollama, found by a quick TCP probe of 127.0.0.1:11434 (added as an OpenAI-compatible provider
-through ``configure_enhanced_orchestration``); (3) keep the built-in simulator. Every way out, closing the
+(2) use a local Ollama, found by compose's quick TCP probe of 127.0.0.1:11434 (added as an OpenAI-compatible
+provider through ``configure_enhanced_orchestration``); (3) keep the built-in simulator. Every way out, closing the
 dialog included, sets ``onboarding/done`` so it is not shown again. The key is never echoed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import html
-from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
@@ -25,29 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from autodevai.compose import OLLAMA_URL, local_server_running
 from autodevai.engine.errors import EngineError
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import Card, muted
 
-__all__ = ["DONE_KEY", "OLLAMA_URL", "OnboardingDialog", "probe_tcp"]
+__all__ = ["DONE_KEY", "OLLAMA_URL", "OnboardingDialog"]
 
 DONE_KEY = "onboarding/done"
-OLLAMA_URL = "http://127.0.0.1:11434/v1"
-PROBE_TIMEOUT_S = 0.3
-
-
-async def probe_tcp(host: str, port: int) -> bool:
-    """True when something accepts a TCP connection at ``host:port`` within ``PROBE_TIMEOUT_S``."""
-    try:
-        async with asyncio.timeout(PROBE_TIMEOUT_S):
-            _reader, writer = await asyncio.open_connection(host, port)
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return True
 
 
 def _colored(state: str, text: str) -> str:
@@ -207,7 +190,7 @@ class OnboardingDialog(QDialog):
         self._ollama_found = False
         self.ollama_button.setEnabled(False)
         self.ollama_status.setText(f"Looking for Ollama at {host}:{port}…")
-        self.ctx.spawn(probe_tcp(host, port), on_result=self._probed)
+        self.ctx.spawn(local_server_running(self.ollama_url), on_result=self._probed)
 
     def _probed(self, found: bool) -> None:
         self._ollama_found = found
@@ -225,7 +208,7 @@ class OnboardingDialog(QDialog):
         self.ctx.spawn(self._use_ollama(), on_error=self._ollama_failed)
 
     async def _use_ollama(self) -> None:
-        engine: Any = self.ctx.engine
+        engine = self.ctx.engine
         existing = [p.model_dump(mode="json") for p in engine.settings.providers if p.name != "ollama"]
         new = {"name": "ollama", "kind": "openai", "base_url": self.ollama_url}
         settings = await engine.configure_enhanced_orchestration({"providers": [*existing, new]})

@@ -24,13 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms
 from autodevai.engine.errors import Cancelled
-from autodevai.engine.types import ChatRequest, EngineResponse, Preference
+from autodevai.engine.prompt import build_request
+from autodevai.engine.types import EngineResponse, Preference
+from autodevai.gui.answer_details import validation_text
+from autodevai.gui.answer_stream import AnswerStream
 from autodevai.gui.bridge import GuiContext
+from autodevai.gui.icon import app_icon
 from autodevai.gui.labels import cost_text, simulated_badge
-from autodevai.gui.panels.execute import AnswerStream, validation_text
 from autodevai.gui.theme import state_color
+from autodevai.text import fmt_ms
 
 __all__ = ["QuickPromptPopup", "TrayController"]
 
@@ -120,9 +123,8 @@ class QuickPromptPopup(QWidget):
             self._info("The engine is still starting; try again in a moment.", error=True)
             return False
         pref: Preference = self.ctx.engine.settings.routing.default_preference
-        data: dict[str, Any] = {"messages": [{"role": "user", "content": self.prompt_edit.text()}]}
         try:
-            request = ChatRequest.model_validate({**data, "preference": pref})
+            request = build_request(self.prompt_edit.text(), preference=pref)
         except ValidationError as exc:
             self._info(validation_text(exc), error=True)
             return False
@@ -204,11 +206,7 @@ class TrayController(QObject):
         self._popup: QuickPromptPopup | None = None
         self._told = False
         if self.available:
-            if icon is None:
-                from autodevai.gui.app import app_icon  # lazily: app imports this module
-
-                icon = app_icon()
-            self.tray = QSystemTrayIcon(icon, self)
+            self.tray = QSystemTrayIcon(app_icon() if icon is None else icon, self)
             self.tray.setToolTip("AutoDevAI")
             self.menu = QMenu(window)
             self.menu.addAction("Quick prompt…", self.show_popup)

@@ -161,11 +161,10 @@ def _build(
             model=model,
             status=status,
         )
-    if cls is RateLimited:
-        if retry_after is not None:
-            message += f" (retry after {retry_after:.1f} s)"
-        return RateLimited(message, retry_after=retry_after, provider=provider, model=model, status=status)
-    return cls(message, provider=provider, model=model, status=status)
+    if cls is RateLimited and retry_after is not None:
+        message += f" (retry after {retry_after:.1f} s)"
+    # A 503 with Retry-After is still "unavailable"; the retry policy honours its wait all the same.
+    return cls(message, provider=provider, model=model, status=status, retry_after=retry_after)
 
 
 def error_for_status(
@@ -183,11 +182,7 @@ def error_for_status(
     if 300 <= status < 400:
         detail = f"redirected to {headers.get('location', '?')}; check the provider's base URL"
     retry_after = parse_retry_after(headers, now) if status in (429, 503) else None
-    error = _build(provider, model, status, detail, retry_after)
-    if retry_after is not None and not isinstance(error, RateLimited):
-        # A 503 with Retry-After is still "unavailable"; keep the hint for the retry policy anyway.
-        error.retry_after = retry_after  # type: ignore[attr-defined]
-    return error
+    return _build(provider, model, status, detail, retry_after)
 
 
 def error_for_payload(

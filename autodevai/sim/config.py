@@ -6,10 +6,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from autodevai.engine.constants import FREE_MODEL_RPM
 from autodevai.sim.faults import FaultRule
 
-__all__ = ["SimConfig"]
+__all__ = ["FREE_MODEL_RPM", "SimConfig"]
+
+# Requests per minute OpenRouter allows on ``:free`` models, as its docs state
+# (https://openrouter.ai/docs/guides/routing/model-variants/free). The simulator's own copy, not the client's
+# setting: it serves what OpenRouter does, so a client that gets the limit wrong is caught by the tests.
+FREE_MODEL_RPM = 20
 
 
 class SimConfig(BaseModel):

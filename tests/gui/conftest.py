@@ -1,14 +1,22 @@
 """GUI test harness: a qasync loop, the simulator on it (real HTTP on 127.0.0.1), an engine opened the way the
-app opens it, and isolated QSettings. GUI tests are plain (sync) functions that drive the loop with ``run``."""
+app opens it, and isolated QSettings. GUI tests are plain (sync) functions that drive the loop with ``run``.
+
+Waiting: ``wait_signal`` waits for a real Qt signal (``async with harness.wait_signal(panel.finished) as done:``,
+then ``done.args``), the way ``qtbot.waitSignal`` does. qtbot's own blockers spin a nested Qt event loop, which
+would re-enter the qasync loop the test coroutine runs on (asyncio refuses a task step inside another), so the
+harness waits on an asyncio future the signal completes. ``wait_until`` is for state no signal announces.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import random
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,11 +31,20 @@ from PySide6.QtWidgets import QApplication
 from autodevai.engine.settings import parse_settings
 from autodevai.gui.app import EngineHost
 from autodevai.gui.bridge import GuiContext, install_event_loop
+from autodevai.launch import start_gateway
 from autodevai.sim.config import SimConfig
 from autodevai.sim.server import SimServer
 
 T = TypeVar("T")
 SIM_KEY = "gui-test-sim-key"
+
+
+@dataclass
+class SignalWait:
+    """What ``Harness.wait_signal`` yields: the arguments the signal carried, once it came."""
+
+    future: asyncio.Future[tuple[Any, ...]]
+    args: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -44,12 +61,47 @@ class Harness:
         """Run ``coro`` on the qasync loop (Qt events are processed meanwhile)."""
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
-    async def wait_until(self, cond: Callable[[], bool], limit_s: float = 10.0, what: str = "") -> None:
+    async def wait_until(
+        self, cond: Callable[[], bool | Awaitable[bool]], limit_s: float = 10.0, what: str = ""
+    ) -> None:
+        """Poll ``cond`` (a function, or a coroutine function such as a store query) until it is true: for state
+        that no signal announces. Prefer ``wait_signal`` where one does."""
         deadline = time.monotonic() + limit_s
-        while not cond():
+        while True:
+            done = cond()
+            if inspect.isawaitable(done):
+                done = await done
+            if done:
+                return
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what or cond}")
             await asyncio.sleep(0.01)
+
+    @asynccontextmanager
+    async def wait_signal(
+        self,
+        signal: Any,
+        limit_s: float = 10.0,
+        what: str = "",
+        check: Callable[..., bool] | None = None,
+    ) -> AsyncIterator[SignalWait]:
+        """Wait, on leaving the block, for ``signal`` to be emitted during it or after it (with arguments that
+        ``check`` accepts, when given); the arguments are then in ``.args``. Fails after ``limit_s`` seconds."""
+        waiter = SignalWait(asyncio.get_running_loop().create_future())
+
+        def slot(*args: Any) -> None:
+            if not waiter.future.done() and (check is None or check(*args)):
+                waiter.future.set_result(args)
+
+        signal.connect(slot)
+        try:
+            yield waiter
+            try:
+                waiter.args = await asyncio.wait_for(asyncio.shield(waiter.future), limit_s)
+            except TimeoutError:
+                raise AssertionError(f"timed out waiting for {what or signal}") from None
+        finally:
+            signal.disconnect(slot)
 
     async def start(self, sim_config: SimConfig | None = None, **settings: Any) -> GuiContext:
         """Start the simulator and open an engine on it; returns the panels' ``GuiContext``."""
@@ -65,6 +117,7 @@ class Harness:
         self.host = EngineHost(
             self.ctx,
             self.tmp / "config.toml",
+            start_gateway=start_gateway,  # as the launcher hands it to the window
             settings=parse_settings(data),
             refresh="wait",
             rng=random.Random(3),

@@ -86,8 +86,9 @@ def test_a_breaker_alert_shows_a_toast_is_listed_in_status_and_muting_stops_it(h
         configure.show_tab("Desktop")
         assert configure.notify_check.isVisible() and configure.notify_check.isChecked()
         configure.notify_check.setChecked(False)
-        configure.apply()
-        await harness.wait_until(lambda: "Saved" in configure.status_label.text(), what="the setting saved")
+        async with harness.wait_signal(ctx.events.settings_changed, what="the setting saved"):
+            configure.apply()
+        assert "Saved" in configure.status_label.text()
         assert ctx.engine.settings.alerts.desktop_notifications is False
         assert "desktop_notifications = false" in (harness.tmp / "config.toml").read_text(encoding="utf-8")
 
@@ -116,8 +117,6 @@ def test_budget_alerts_at_80_and_100_percent_go_through_the_tray_when_there_is_o
         tray = QSystemTrayIcon(QIcon(pixmap))
         tray.show()
         window.notifier.use_tray(tray)
-        routed: list[tuple[Any, str]] = []
-        window.notifier.routed.connect(lambda event, where: routed.append((event, where)))
 
         request = ChatRequest.from_prompt("What is 2+2?", model=GOOD, max_tokens=16)
         await ctx.engine.execute_enhanced_ai_request(request)
@@ -125,20 +124,20 @@ def test_budget_alerts_at_80_and_100_percent_go_through_the_tray_when_there_is_o
         assert spent > 0
         # A daily cap just above what was spent: the next request finds it more than 80 % spent.
         await ctx.engine.configure_enhanced_orchestration({"budget": {"daily_usd": spent * 1.2}})
-        with contextlib.suppress(EngineError):
-            await ctx.engine.execute_enhanced_ai_request(request)
-        await harness.wait_until(lambda: len(routed) == 1, what="the 80 % alert")
-        event, where = routed[0]
+        async with harness.wait_signal(window.notifier.routed, what="the 80 % alert") as routed:
+            with contextlib.suppress(EngineError):
+                await ctx.engine.execute_enhanced_ai_request(request)
+        event, where = routed.args
         assert (event.kind, event.severity, where) == ("budget", "warning", "tray")
         assert event.title == "Daily budget 80% spent"
 
         # A cap below what was spent: reached.
         spent = (await ctx.engine.get_enhanced_system_status()).budget.spent["daily"]
         await ctx.engine.configure_enhanced_orchestration({"budget": {"daily_usd": spent * 0.9}})
-        with pytest.raises(EngineError):
-            await ctx.engine.execute_enhanced_ai_request(request)
-        await harness.wait_until(lambda: len(routed) == 2, what="the 100 % alert")
-        event, where = routed[1]
+        async with harness.wait_signal(window.notifier.routed, what="the 100 % alert") as routed:
+            with pytest.raises(EngineError):
+                await ctx.engine.execute_enhanced_ai_request(request)
+        event, where = routed.args
         assert (event.kind, event.severity, where) == ("budget", "critical", "tray")
         assert event.title == "Daily budget reached"
         assert not window.toasts.toasts, "with a tray, alerts are system notifications, not toasts"

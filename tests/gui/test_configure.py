@@ -77,8 +77,9 @@ def test_a_saved_key_lands_in_the_keyring_and_is_never_shown(harness: Harness) -
         providers.add_provider()
         assert providers.name_edit.text() == "openrouter"
         providers.url_edit.setText(harness.sim.base_url)  # type: ignore[union-attr]
-        panel.apply()
-        await harness.wait_until(lambda: "Saved to" in panel.status_label.text(), what="the provider saved")
+        async with harness.wait_signal(panel.ctx.events.settings_changed, what="the provider saved"):
+            panel.apply()
+        assert "Saved to" in panel.status_label.text()
         await harness.wait_until(
             lambda: (
                 panel.ctx.ready and panel.ctx.engine.settings.provider("openrouter") is not None and not providers.busy
@@ -143,8 +144,6 @@ def test_a_valid_change_is_saved_announced_and_only_what_changed_is_sent(harness
     async def body() -> None:
         panel = await _panel(harness)
         ctx = panel.ctx
-        announced: list[object] = []
-        ctx.events.settings_changed.connect(announced.append)
         assert not panel.apply_button.isEnabled(), "nothing to apply yet"
         # Someone else (the CLI, another panel) changes a setting after the form was loaded.
         await ctx.engine.configure_enhanced_orchestration({"routing": {"min_quality": 0.3}})
@@ -154,15 +153,15 @@ def test_a_valid_change_is_saved_announced_and_only_what_changed_is_sent(harness
         panel.field_widgets["routing.weights.price"].setValue(0.5)  # type: ignore[attr-defined]
         panel.field_widgets["tray/keep_running"].setChecked(True)  # type: ignore[attr-defined]
         assert panel.apply_button.isEnabled() and "Unsaved changes (3)" in panel.status_label.text()
-        panel.apply_button.click()
-        await harness.wait_until(lambda: bool(announced), what="settings_changed")
+        async with harness.wait_signal(ctx.events.settings_changed, what="settings_changed") as announced:
+            panel.apply_button.click()
 
         config = harness.tmp / "config.toml"
         assert f"Saved to {config}" in panel.status_label.text()
         text = config_text(config) or ""
         assert "daily_usd = 5.0" in text and "price = 0.5" in text
         assert "min_quality = 0.3" in text, "a setting the form did not change is left alone"
-        assert announced[-1].budget.daily_usd == 5.0  # type: ignore[attr-defined]
+        assert announced.args[0].budget.daily_usd == 5.0
         assert ctx.qsettings.value("tray/keep_running", False, type=bool) is True
         assert not panel.apply_button.isEnabled() and not panel.revert_button.isEnabled()
 
@@ -190,16 +189,18 @@ def test_a_fallback_chain_and_the_tray_preference_are_saved(harness: Harness) ->
         panel.chains_table.setItem(0, 0, QTableWidgetItem("openai/gpt-4o"))
         panel.chains_table.setItem(0, 1, QTableWidgetItem(" anthropic/claude-3.5-sonnet ,google/gemini-2.0-flash-001"))
         assert panel.apply_button.isEnabled()
-        panel.apply()
-        await harness.wait_until(lambda: "Saved to" in panel.status_label.text(), what="the chain saved")
+        async with harness.wait_signal(ctx.events.settings_changed, what="the chain saved"):
+            panel.apply()
+        assert "Saved to" in panel.status_label.text()
         assert ctx.engine.settings.routing.chains == {
             "openai/gpt-4o": ["anthropic/claude-3.5-sonnet", "google/gemini-2.0-flash-001"]
         }
         assert '"openai/gpt-4o" = [' in (config_text(harness.tmp / "config.toml") or "")
 
         panel.chains_table.setRowCount(0)  # deleting the row deletes the chain
-        panel.apply()
-        await harness.wait_until(lambda: not ctx.engine.settings.routing.chains, what="the chain removed")
+        async with harness.wait_signal(ctx.events.settings_changed, what="the chain removed"):
+            panel.apply()
+        assert not ctx.engine.settings.routing.chains
         assert "openai/gpt-4o" not in (config_text(harness.tmp / "config.toml") or "")
 
     harness.run(body())
@@ -224,8 +225,9 @@ def test_the_built_in_simulator_is_shown_but_never_saved(harness: Harness) -> No
         providers.name_edit.setText("local")
         providers.kind_combo.setCurrentText("openai")
         providers.url_edit.setText(harness.sim.base_url)
-        panel.apply()
-        await harness.wait_until(lambda: "Saved to" in panel.status_label.text(), what="the provider saved")
+        async with harness.wait_signal(ctx.events.settings_changed, what="the provider saved"):
+            panel.apply()
+        assert "Saved to" in panel.status_label.text()
         await harness.wait_until(lambda: not providers.busy, what="the engine reopened")
         text = config_text(harness.tmp / "config.toml") or ""
         assert 'name = "local"' in text and 'name = "sim"' not in text

@@ -45,13 +45,11 @@ def test_compression_shows_what_was_removed(harness: Harness) -> None:
     async def body() -> None:
         ctx = await harness.start(context={"overflow": "compress"})
         panel = _panel(harness, ctx)
-        results: list[object] = []
-        panel.finished.connect(results.append)
         panel.model_edit.setText(SMALL)
         panel.max_tokens_spin.setValue(256)
         panel.prompt_edit.setPlainText(long_prompt())
-        assert panel.send()
-        await harness.wait_until(lambda: bool(results), limit_s=20, what="the answer")
+        async with harness.wait_signal(panel.finished, limit_s=20, what="the answer"):
+            assert panel.send()
         view = panel.context_view
         assert view.fit_label.isVisible() and "Compressed" in view.fit_label.text()
         view.removed_toggle.click()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 from PySide6.QtCore import Qt
@@ -33,22 +32,20 @@ def test_a_prompt_streams_an_answer_with_its_details(harness: Harness, qtbot: Qt
     async def body() -> None:
         ctx = await harness.start(SimConfig(latency_scale=1.0, seed=5))
         panel = _panel(harness, ctx)
-        results: list[object] = []
-        panel.finished.connect(results.append)
-        panel.prompt_edit.setPlainText("Explain circuit breakers in distributed systems")
-        assert panel.send()
-        assert panel.is_running and not panel.send_button.isEnabled() and panel.stop_button.isEnabled()
-        assert "Waiting for the first token" in panel.status_label.text()
         seen: list[str] = []
 
-        def progress() -> bool:
+        def grew() -> None:
             text = panel.answer_view.toPlainText()
             if text and (not seen or seen[-1] != text) and panel.is_running:
                 seen.append(text)
-            return bool(results)
 
-        await harness.wait_until(progress, what="the answer")
-        response = results[0]
+        panel.answer_view.textChanged.connect(grew)
+        panel.prompt_edit.setPlainText("Explain circuit breakers in distributed systems")
+        async with harness.wait_signal(panel.finished, what="the answer") as done:
+            assert panel.send()
+            assert panel.is_running and not panel.send_button.isEnabled() and panel.stop_button.isEnabled()
+            assert "Waiting for the first token" in panel.status_label.text()
+        response = done.args[0]
         assert isinstance(response, EngineResponse)
         assert len(seen) >= 2, "the answer grew while streaming"
         assert panel.stream.deltas > 3
@@ -74,8 +71,9 @@ def test_stop_cancels_mid_stream_and_keeps_the_partial_answer(harness: Harness, 
         results: list[object] = []
         panel.finished.connect(results.append)
         panel.prompt_edit.setPlainText("Explain circuit breakers in distributed systems")
-        panel.send()
-        await harness.wait_until(lambda: panel.answer_view.toPlainText() != "", what="the first token")
+        has_text = panel.answer_view.toPlainText
+        async with harness.wait_signal(panel.answer_view.textChanged, what="the first token", check=has_text):
+            panel.send()
         qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Escape)
         assert not panel.is_running
         assert isinstance(results[-1], Cancelled)
@@ -84,13 +82,10 @@ def test_stop_cancels_mid_stream_and_keeps_the_partial_answer(harness: Harness, 
         assert "Stopped" in panel.status_label.text() and "Stopped" in panel.details_label.text()
         assert panel.send_button.isEnabled() and not panel.stop_button.isEnabled()
 
-        rows = []
-        for _ in range(200):
-            rows = [r for r in await ctx.engine.get_request_history(5) if r.status == "Cancelled"]
-            if rows:
-                break
-            await asyncio.sleep(0.02)
-        assert rows, "the store recorded the request as Cancelled"
+        async def stored_as_cancelled() -> bool:
+            return any(r.status == "Cancelled" for r in await ctx.engine.get_request_history(5))
+
+        await harness.wait_until(stored_as_cancelled, what="the store to record the request as Cancelled")
         assert panel.answer_view.toPlainText() == partial, "nothing arrives after Stop"
 
     harness.run(body())
@@ -102,13 +97,11 @@ def test_a_failing_model_shows_the_fallback_in_the_details(harness: Harness, qtb
         assert harness.sim is not None
         harness.sim.add_fault({"kind": "http_error", "status": 500, "model": MODEL})
         panel = _panel(harness, ctx)
-        results: list[object] = []
-        panel.finished.connect(results.append)
         panel.model_edit.setText(MODEL)
         panel.prompt_edit.setPlainText("What is the capital of France?")
-        panel.send()
-        await harness.wait_until(lambda: bool(results), what="the answer")
-        response = results[0]
+        async with harness.wait_signal(panel.finished, what="the answer") as done:
+            panel.send()
+        response = done.args[0]
         assert isinstance(response, EngineResponse) and response.model == OTHER
         details = panel.details_label.text()
         assert "Fell back" in details
@@ -133,10 +126,8 @@ def test_an_empty_prompt_is_refused_inline_and_sends_nothing(harness: Harness, q
         panel.prompt_edit.setPlainText("Hello")
         assert not panel.invalid_label.isVisible(), "editing clears the message"
         panel.model_edit.setText("no-such/model")
-        results: list[object] = []
-        panel.finished.connect(results.append)
-        panel.send()
-        await harness.wait_until(lambda: bool(results), what="the refusal")
+        async with harness.wait_signal(panel.finished, what="the refusal"):
+            panel.send()
         assert "InvalidRequest" in panel.details_label.text() and "unknown model" in panel.details_label.text()
         assert panel.status_label.text() == "Failed"
         assert harness.sim.stats.total == before
@@ -153,13 +144,11 @@ def test_ctrl_enter_sends_and_use_model_fills_the_override(harness: Harness, qtb
         assert panel.model_edit.text() == OTHER
         completer = panel.model_edit.completer()
         assert completer is not None and OTHER in completer.model().stringList()  # type: ignore[attr-defined]
-        results: list[object] = []
-        panel.finished.connect(results.append)
         panel.prompt_edit.setPlainText("What is 2+2?")
         await harness.wait_until(panel.isActiveWindow, what="the window to be active")  # shortcuts need it
-        qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        await harness.wait_until(lambda: bool(results), what="the answer")
-        assert isinstance(results[0], EngineResponse) and results[0].model == OTHER
+        async with harness.wait_signal(panel.finished, what="the answer") as done:
+            qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert isinstance(done.args[0], EngineResponse) and done.args[0].model == OTHER
         assert panel.prompt_edit.toPlainText() == "What is 2+2?", "Ctrl+Enter does not insert a newline"
 
     harness.run(body())
@@ -169,13 +158,11 @@ def test_a_simulated_answer_wears_a_badge_and_an_unknown_cost_says_so(harness: H
     async def body() -> None:
         ctx = await harness.start()
         panel = _panel(harness, ctx)
-        results: list[object] = []
-        panel.finished.connect(results.append)
         assert not panel.simulated_badge.isVisible(), "no badge before an answer"
         panel.prompt_edit.setPlainText("What is the capital of Japan?")
-        panel.send()
-        await harness.wait_until(lambda: bool(results), what="the answer")
-        response = results[0]
+        async with harness.wait_signal(panel.finished, what="the answer") as done:
+            panel.send()
+        response = done.args[0]
         assert isinstance(response, EngineResponse) and response.simulated, "the simulator marks its answers"
         assert panel.simulated_badge.isVisible() and panel.simulated_badge.text() == "Simulated"
         assert "simulator" in panel.simulated_badge.toolTip()

@@ -54,12 +54,11 @@ def _panel(harness: Harness, ctx: object) -> ExecutePanel:
 
 
 async def _answer(harness: Harness, panel: ExecutePanel) -> EngineResponse:
-    results: list[object] = []
-    panel.finished.connect(results.append)
-    assert panel.send(), panel.invalid_label.text()
-    await harness.wait_until(lambda: bool(results), what="the answer")
-    assert isinstance(results[0], EngineResponse), results[0]
-    return results[0]
+    async with harness.wait_signal(panel.finished, what="the answer") as done:
+        assert panel.send(), panel.invalid_label.text()
+    response = done.args[0]
+    assert isinstance(response, EngineResponse), response
+    return response
 
 
 def _chip_texts(panel: ExecutePanel) -> list[str]:
@@ -137,20 +136,23 @@ def test_paste_and_drop_attach_images_and_non_images_are_refused(
         await harness.wait_until(lambda: len(_chip_texts(panel)) == 2, what="the dropped image")
         assert _chip_texts(panel)[1].startswith("dropped.png 12×10")
 
-        panel.attachments.add_files([str(notes)])
-        await harness.wait_until(panel.invalid_label.isVisible, what="the refusal")
+        async with harness.wait_signal(panel.attachments.failed, what="the refusal"):
+            panel.attachments.add_files([str(notes)])
+        assert panel.invalid_label.isVisible()
         assert "notes.txt is not an image" in panel.invalid_label.text()
         panel.invalid_label.hide()
         with big.open("wb") as f:
             f.write(png(1, 1))
             os.truncate(f.fileno(), 21 * 1024 * 1024)  # sparse: refused by its size before it is read
-        panel.attachments.add_files([str(big)])
-        await harness.wait_until(panel.invalid_label.isVisible, what="the size refusal")
+        async with harness.wait_signal(panel.attachments.failed, what="the size refusal"):
+            panel.attachments.add_files([str(big)])
+        assert panel.invalid_label.isVisible()
         assert "huge.png is 21.0 MB; images are limited to 20 MB" in panel.invalid_label.text()
         assert len(panel.attachments.attachments) == 2
 
-        panel.attachments.add_files([str(dropped)] * MAX_ATTACHMENTS)
-        await harness.wait_until(lambda: not panel.attachments.loading, what="the images")
+        loaded = panel.attachments.changed
+        async with harness.wait_signal(loaded, what="the images", check=lambda: not panel.attachments.loading):
+            panel.attachments.add_files([str(dropped)] * MAX_ATTACHMENTS)
         assert len(panel.attachments.attachments) == MAX_ATTACHMENTS
         assert f"At most {MAX_ATTACHMENTS} images" in panel.invalid_label.text()
 
@@ -193,15 +195,14 @@ def test_reasoning_streams_live_into_the_reasoning_section(harness: Harness, qtb
         assert not reasoning.isVisible()
         panel.model_edit.setText(REASONER)
         panel.prompt_edit.setPlainText("Is 91 a prime number?")
-        results: list[object] = []
-        panel.finished.connect(results.append)
-        assert panel.send()
-        await harness.wait_until(lambda: reasoning.isVisible() or bool(results), what="the reasoning")
-        assert not results, "the reasoning showed while the answer was still coming"
-        assert reasoning.text(), "reasoning text arrived"
-        assert panel.answer_view.toPlainText() == "", "the reasoning is not mixed into the answer"
-        await harness.wait_until(lambda: bool(results), what="the answer")
-        response = results[0]
+        shown = harness.wait_signal(panel.stream.piece, what="the reasoning", check=lambda _p: reasoning.isVisible())
+        async with harness.wait_signal(panel.finished, what="the answer") as done:
+            async with shown:
+                assert panel.send()
+            assert not done.future.done(), "the reasoning showed while the answer was still coming"
+            assert reasoning.text(), "reasoning text arrived"
+            assert panel.answer_view.toPlainText() == "", "the reasoning is not mixed into the answer"
+        response = done.args[0]
         assert isinstance(response, EngineResponse) and response.reasoning
         assert reasoning.text().strip() == response.reasoning.strip()
         assert reasoning.toggle.text() == f"Reasoning · {response.usage.reasoning_tokens:,} tokens"

@@ -133,6 +133,7 @@ def test_a_hidden_panel_stops_polling_and_catches_up_when_shown(harness: Harness
         assert not w.poll_timer.isActive()
         before = w.redraws
         await _send(ctx, 4)
+        # Proving that nothing happens takes time: three redraw ticks, during which a live timer would fire.
         await asyncio.sleep(3 * TICK_MS / 1000)
         assert w.redraws == before, "no redraw while hidden"
         assert _finite(w, "latency_p50").size == 0

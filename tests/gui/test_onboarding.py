@@ -47,9 +47,10 @@ def test_pasting_a_key_saves_it_to_the_keyring_and_finishes(harness: Harness) ->
         key = fake_key()
         dialog.key_edit.setText(key)
         assert dialog.key_edit.displayText() != key, "the key is masked"
-        dialog.save_key_button.click()
-        assert not [t for t in all_texts(dialog) if key in t], "the key is never shown"
-        await harness.wait_until(lambda: not dialog.isVisible(), what="the dialog to close")
+        async with harness.wait_signal(dialog.finished, what="the dialog to close"):
+            dialog.save_key_button.click()
+            assert not [t for t in all_texts(dialog) if key in t], "the key is never shown"
+        assert not dialog.isVisible()
         assert harness.keyring.get_password("autodevai", "openrouter") == key
         assert _done(dialog)
         assert ctx.ready, "the engine was reopened"
@@ -91,8 +92,9 @@ def test_a_detected_ollama_is_added_as_a_provider(harness: Harness) -> None:
         dialog = _dialog(harness, ctx, ollama_url=harness.sim.base_url)
         await harness.wait_until(dialog.ollama_button.isEnabled, what="Ollama detected")
         assert "running" in dialog.ollama_status.text()
-        dialog.ollama_button.click()
-        await harness.wait_until(lambda: not dialog.isVisible(), what="the dialog to close")
+        async with harness.wait_signal(dialog.finished, what="the dialog to close"):
+            dialog.ollama_button.click()
+        assert not dialog.isVisible()
         text = config_text(harness.tmp / "config.toml") or ""
         assert 'name = "ollama"' in text and harness.sim.base_url in text
         assert _done(dialog)

@@ -5,6 +5,7 @@ stops every agent's call."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 
@@ -13,7 +14,7 @@ from autodevai.gui.panels.swarm import ANSWER, SwarmPanel
 from autodevai.gui.topology_view import TopologyView
 from autodevai.sim.config import SimConfig
 
-from .conftest import Harness
+from .conftest import Harness, SignalWait
 
 # The offscreen platform warns on every top-level show(); harmless.
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -36,6 +37,11 @@ def _panel(harness: Harness, ctx: object, task: str) -> SwarmPanel:
     return panel
 
 
+def _finish(harness: Harness, panel: SwarmPanel) -> AbstractAsyncContextManager[SignalWait]:
+    """Wait for the run started in the block to end: the panel reports "not busy" once it shows the outcome."""
+    return harness.wait_signal(panel.ctx.events.busy, limit_s=20, what="the swarm to finish", check=lambda on: not on)
+
+
 def test_a_star_swarm_runs_live_and_ends_with_consensus_and_answer(harness: Harness) -> None:
     async def body() -> None:
         ctx = await harness.start(sim_config=SLOW)
@@ -47,14 +53,14 @@ def test_a_star_swarm_runs_live_and_ends_with_consensus_and_answer(harness: Harn
         assert set(panel.view.nodes.values()) == {"idle"}
         assert not panel.faulty_spin.isEnabled(), "f only matters for quorum"
 
-        panel.run()
-        assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
-        assert not panel.topology_combo.isEnabled(), "options are locked while the swarm runs"
-        await harness.wait_until(lambda: panel.view.edges_seen > 0, what="the first message edges")
-        assert panel.running, "edges light up while the swarm is still running"
-        assert "thinking" in panel.view.nodes.values()
-        assert panel.view.timeline.count() >= 2 and "task" in panel.view.timeline.item(1).text()
-        await harness.wait_until(lambda: not panel.running, what="the swarm to finish")
+        async with _finish(harness, panel):
+            panel.run()
+            assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
+            assert not panel.topology_combo.isEnabled(), "options are locked while the swarm runs"
+            await harness.wait_until(lambda: panel.view.edges_seen > 0, what="the first message edges")
+            assert panel.running, "edges light up while the swarm is still running"
+            assert "thinking" in panel.view.nodes.values()
+            assert panel.view.timeline.count() >= 2 and "task" in panel.view.timeline.item(1).text()
 
         result = panel.result
         assert result is not None and result.topology == "star"
@@ -108,8 +114,8 @@ def test_failing_agents_turn_red_and_there_is_no_consensus(harness: Harness) -> 
         panel = _panel(harness, ctx, "What is 12*12?")
         panel.topology_combo.setCurrentText("star")
         panel.agents_spin.setValue(3)
-        panel.run()
-        await harness.wait_until(lambda: not panel.running, what="the swarm to finish")
+        async with _finish(harness, panel):
+            panel.run()
         assert [panel.view.nodes[f"spoke-{i}"] for i in (1, 2, 3)] == ["failed"] * 3
         assert all(a.startswith("✗") for a in _column(panel, ANSWER)), "each failed agent shows its error"
         assert "No consensus" in panel.consensus_label.text()
@@ -143,7 +149,8 @@ def test_cancel_stops_every_agent(harness: Harness) -> None:
 
         # Nothing goes on behind the user's back: no agent starts another call, no message arrives, no result.
         calls, edges = chat_calls(), panel.view.edges_seen
-        await asyncio.sleep(0.8)  # several times what one debate round takes at this latency
+        # Proving that nothing happens takes time: several times what one debate round takes at this latency.
+        await asyncio.sleep(0.8)
         assert chat_calls() == calls and panel.view.edges_seen == edges and panel.result is None
         assert not [t for t in asyncio.all_tasks() if t.get_name() == "swarm"], "the swarm's task is gone"
 
@@ -159,8 +166,8 @@ def test_adaptive_picks_a_shape_for_the_task_and_says_why(harness: Harness) -> N
         assert panel.view.topology == "star" and "hub" in panel.view.nodes, "a simple task previews a star"
         panel.task_edit.setPlainText("Refine this paragraph about connection pools so that it reads well.")
         assert panel.view.topology == "ring", "a refinement task previews a ring"
-        panel.run()
-        await harness.wait_until(lambda: not panel.running, what="the swarm to finish")
+        async with _finish(harness, panel):
+            panel.run()
         assert panel.result is not None and panel.result.topology == "ring"
         assert list(panel.view.nodes) == ["stage-1", "stage-2", "stage-3"]
         assert "Adaptive chose ring" in panel.summary_label.text()

@@ -32,21 +32,19 @@ def test_the_popup_streams_an_answer_and_copies_it(harness: Harness, qtbot: QtBo
         ctx = await harness.start(SimConfig(latency_scale=1.0, seed=5))
         popup = _popup(harness, ctx)
         assert popup.isVisible() and not popup.copy_button.isEnabled()
-        results: list[object] = []
-        popup.finished.connect(results.append)
         qtbot.keyClicks(popup.prompt_edit, "Explain rate limiting")
         grew: list[str] = []
 
-        def progress() -> bool:
+        def progress() -> None:
             text = popup.answer_view.toPlainText()
             if text and popup.is_running and (not grew or grew[-1] != text):
                 grew.append(text)
-            return bool(results)
 
-        qtbot.keyClick(popup.prompt_edit, Qt.Key.Key_Return)
-        assert popup.is_running and "Waiting for the first token" in popup.info_label.text()
-        await harness.wait_until(progress, what="the answer")
-        response = results[0]
+        popup.answer_view.textChanged.connect(progress)
+        async with harness.wait_signal(popup.finished, what="the answer") as done:
+            qtbot.keyClick(popup.prompt_edit, Qt.Key.Key_Return)
+            assert popup.is_running and "Waiting for the first token" in popup.info_label.text()
+        response = done.args[0]
         assert isinstance(response, EngineResponse)
         assert len(grew) >= 2, "the answer streamed in"
         assert popup.answer_view.toPlainText() == response.content
@@ -68,8 +66,9 @@ def test_escape_stops_the_stream_then_hides_the_popup(harness: Harness, qtbot: Q
         results: list[object] = []
         popup.finished.connect(results.append)
         popup.prompt_edit.setText("Explain circuit breakers in distributed systems")
-        assert popup.send()
-        await harness.wait_until(lambda: popup.answer_view.toPlainText() != "", what="the first token")
+        has_text = popup.answer_view.toPlainText
+        async with harness.wait_signal(popup.answer_view.textChanged, what="the first token", check=has_text):
+            assert popup.send()
         qtbot.keyClick(popup.prompt_edit, Qt.Key.Key_Escape)
         assert not popup.is_running and isinstance(results[-1], Cancelled)
         assert popup.isVisible(), "the first Esc only stops"
@@ -109,12 +108,10 @@ def test_without_a_tray_closing_the_window_quits_and_the_popup_still_works(harne
         tray.popup.setMinimumSize(tray.popup.size())
         tray.toggle_popup()
         assert tray.popup.isVisible()
-        results: list[object] = []
-        tray.popup.finished.connect(results.append)
         tray.popup.prompt_edit.setText("What is 6*7?")
-        tray.popup.send()
-        await harness.wait_until(lambda: bool(results), what="the answer")
-        response = results[0]
+        async with harness.wait_signal(tray.popup.finished, what="the answer") as done:
+            tray.popup.send()
+        response = done.args[0]
         assert isinstance(response, EngineResponse) and tray.popup.answer_view.toPlainText() == response.content
         tray.toggle_popup()
         assert not tray.popup.isVisible()

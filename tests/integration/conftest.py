@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from autodevai.compose import App, open_engine
+from autodevai.engine.ports import Clock
 from autodevai.engine.settings import parse_settings
 from autodevai.sim.config import SimConfig
 from autodevai.sim.server import SimServer
@@ -32,10 +33,13 @@ async def sim() -> AsyncIterator[SimServer]:
 
 @pytest.fixture
 async def make_engine(sim: SimServer, tmp_path: Path, memory_keyring: Any) -> AsyncIterator[MakeEngine]:
-    """``await make_engine(**settings)`` -> an initialized ``App`` over the simulator (closed after the test)."""
+    """``await make_engine(**settings)`` -> an initialized ``App`` over the simulator (closed after the test);
+    ``clock=ManualClock()`` puts the engine's time (deadlines, backoff, breakers, limits) in the test's hands."""
     apps: list[App] = []
 
-    async def make(*, key: str = SIM_KEY, base_url: str | None = None, **settings: Any) -> App:
+    async def make(
+        *, key: str = SIM_KEY, base_url: str | None = None, clock: Clock | None = None, **settings: Any
+    ) -> App:
         memory_keyring.set_password("autodevai", "sim", key)
         data = {
             "providers": [
@@ -48,6 +52,7 @@ async def make_engine(sim: SimServer, tmp_path: Path, memory_keyring: Any) -> As
             settings=parse_settings(data),
             refresh="wait",
             rng=random.Random(7),
+            clock=clock,
             db_path=tmp_path / "engine.db",
             trust_env=False,
         )

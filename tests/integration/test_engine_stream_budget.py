@@ -101,7 +101,10 @@ async def test_cancel_task_during_call(sim: SimServer, make_engine: MakeEngine) 
     app = await make_engine()
     sim.add_fault({"kind": "slow_first_byte", "delay_s": 5, "model": MINI})
     task = asyncio.create_task(app.engine.execute_enhanced_ai_request(ask(MINI)))
-    await asyncio.sleep(0.2)
+    # Wait for a state, not for time: the call reached the server, which now holds back its first byte. The
+    # simulator has no event to await, so its counter is polled.
+    while not sim.stats.by_model.get(MINI):  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -100,10 +100,10 @@ def test_spec_bundles_every_package_data_file_at_the_path_importlib_resources_re
 def test_spec_runs_the_same_entry_point_as_the_installed_command() -> None:
     constants = spec_constants()
     scripts = pyproject()["project"]["scripts"]
-    assert scripts == {constants["APP_NAME"]: "autodevai.cli.main:main"}
+    assert scripts == {constants["APP_NAME"]: "autodevai.launch:main"}  # the launcher above the three faces
     assert '"autodevai" / "__main__.py"' in SPEC.read_text(encoding="utf-8")
     main_source = (ROOT / "autodevai" / "__main__.py").read_text(encoding="utf-8")
-    assert "from autodevai.cli.main import main" in main_source and "raise SystemExit(main())" in main_source
+    assert "from autodevai.launch import main" in main_source and "raise SystemExit(main())" in main_source
 
 
 def test_every_module_imported_by_name_at_run_time_is_collected() -> None:

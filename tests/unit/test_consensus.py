@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from autodevai.engine.swarm import (
     Agent,
     AgentReply,
     MessageBus,
+    QuorumSize,
+    SwarmSpec,
     Vote,
+    check_quorum,
     leader_rounds,
     majority,
     normalize,
     plurality,
     quorum,
+    quorum_problem,
+    quorum_size,
+    run_swarm,
     votes_of,
 )
+from autodevai.engine.workflows import SwarmConfig
 
 
 def votes(*answers: str) -> list[Vote]:
@@ -95,6 +104,39 @@ def test_quorum_reports_no_consensus_instead_of_a_wrong_answer() -> None:
 def test_quorum_refuses_too_few_agents(f: int, n: int) -> None:
     with pytest.raises(ValueError, match="f"):
         quorum(votes("391"), f=f, n=n)
+
+
+@pytest.mark.parametrize(("f", "agents", "agreeing"), [(0, 1, 1), (1, 4, 3), (2, 7, 5), (5, 16, 11)])
+def test_quorum_size_is_3f_plus_1_agents_and_2f_plus_1_agreeing(f: int, agents: int, agreeing: int) -> None:
+    assert quorum_size(f) == QuorumSize(f, agents, agreeing)
+    assert check_quorum(agents, f) == quorum_size(f) and quorum_problem(agents, f) == ""
+    with pytest.raises(ValueError, match=r"f >= 0"):
+        quorum_size(-1)
+
+
+def test_a_team_too_small_for_its_quorum_is_told_what_it_needs() -> None:
+    text = quorum_problem(6, 2, "voting agents")
+    assert text == "a quorum tolerating 2 faulty agent(s) needs voting agents >= 3f+1 = 7, got 6 (6 tolerate at most 1)"
+    with pytest.raises(ValueError) as info:
+        check_quorum(6, 2, "voting agents")
+    assert str(info.value) == text
+
+
+async def test_every_engine_check_of_a_quorum_says_the_same_sentence() -> None:
+    # The rule is stated once (check_quorum); the consensus rule, a swarm run and a workflow file all use it.
+    with pytest.raises(ValueError) as by_vote:
+        quorum(votes("1"), f=2, n=6)
+    assert str(by_vote.value) == quorum_problem(6, 2)
+
+    async def never(agent: Agent, prompt: str, round_no: int) -> AgentReply:
+        raise AssertionError("a refused swarm asks no agent")
+
+    team = tuple(Agent(f"peer-{i}", "a peer") for i in range(6))
+    with pytest.raises(ValueError) as by_swarm:
+        await run_swarm(SwarmSpec("What is 1+1?", "mesh", team, consensus="quorum", faulty=2), never)
+    assert str(by_swarm.value) == quorum_problem(6, 2, "voting agents")
+    with pytest.raises(ValueError, match=re.escape(quorum_problem(6, 2, "n_agents"))):
+        SwarmConfig(topology="mesh", n_agents=6, consensus="quorum", faulty=2)
 
 
 def test_quorum_refuses_more_votes_than_agents() -> None:

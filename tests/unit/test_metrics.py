@@ -25,7 +25,18 @@ def _event(
     completion: int = 20,
     cost: float = 0.001,
 ) -> RequestEvent:
-    return RequestEvent(now, 1_700_000_000 + now, provider, model, outcome, latency, ttft, prompt, completion, cost)
+    return RequestEvent(
+        now=now,
+        wall=1_700_000_000 + now,
+        provider=provider,
+        model=model,
+        outcome=outcome,
+        latency_s=latency,
+        ttft_s=ttft,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cost_usd=cost,
+    )
 
 
 def _exact(samples: list[float], q: float) -> float:
@@ -246,9 +257,18 @@ def test_a_cancelled_request_is_neither_a_failure_nor_a_latency_sample() -> None
 def test_attempts_a_fallback_recovered_count_in_the_failing_models_row() -> None:
     m = Metrics()
     e = RequestEvent(
-        1.0, 1_700_000_001.0, "sim", "b/answered", "ok", 0.9, None, 100, 20, 0.001, None,
-        (("sim", "a/first", "ProviderUnavailable", 0.3), ("sim", "a/second", "ProviderTimeout", 0.5)),
-    )  # fmt: skip
+        now=1.0,
+        wall=1_700_000_001.0,
+        provider="sim",
+        model="b/answered",
+        outcome="ok",
+        latency_s=0.9,
+        ttft_s=None,
+        prompt_tokens=100,
+        completion_tokens=20,
+        cost_usd=0.001,
+        attempts=(("sim", "a/first", "ProviderUnavailable", 0.3), ("sim", "a/second", "ProviderTimeout", 0.5)),
+    )
     m.record(e)
     summary = m.summary("1m", 2.0)
     assert summary.overall.count == 1 and summary.overall.ok == 1  # one request overall

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -130,14 +129,3 @@ def test_an_out_of_order_clock_reading_does_not_refill_backwards() -> None:
         rl.try_acquire("p", 0, 100.0)
     assert rl.try_acquire("p", 0, 99.0) > 0.0  # an older `now` from another task
     assert rl.try_acquire("p", 0, 101.0) == 0.0  # one second after the last real reading: one request
-
-
-def test_try_acquire_costs_a_few_microseconds() -> None:
-    rl = RateLimiter()
-    rl.configure("p", rpm=10**9, tpm=10**12)
-    n = 20_000
-    start = time.perf_counter()
-    for i in range(n):
-        rl.try_acquire("p", 500, i * 1e-3)
-    per_call_us = (time.perf_counter() - start) / n * 1e6
-    assert per_call_us < 20.0, per_call_us

@@ -16,6 +16,7 @@ from autodevai.engine.errors import (
     Cancelled,
     ContentFiltered,
     PaymentRequired,
+    ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
@@ -79,6 +80,22 @@ def test_retry_after_from_the_server_replaces_the_backoff() -> None:
     assert retry_delay(RateLimited("429", retry_after=20.0, provider="openrouter"), 3, 0.25, 8.0, rng) == 20.0
     assert retry_delay(RateLimited("429", retry_after=-4.0, provider="openrouter"), 0, 0.25, 8.0, rng) == 0.0
     assert retry_delay(RateLimited("429", retry_after=0.0, provider="openrouter"), 5, 0.25, 8.0, rng) == 0.0
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ProviderUnavailable("503 with Retry-After", retry_after=3.0, provider="openrouter", status=503),
+        ProviderTimeout("408 with Retry-After", retry_after=3.0, provider="openrouter", status=408),
+        StreamInterrupted("cut", retry_after=3.0, provider="openrouter"),
+        RateLimited("429", retry_after=3.0, provider="openrouter"),
+    ],
+    ids=["503", "408", "stream", "429"],
+)
+def test_retry_after_is_honoured_on_every_retryable_error(exc: ProviderError) -> None:
+    rng = random.Random(5)
+    assert retry_delay(exc, 0, 0.25, 8.0, rng) == 3.0
+    assert rng.random() == random.Random(5).random()  # the server's wait draws no jitter
 
 
 def test_without_retry_after_the_delay_is_the_jittered_backoff() -> None:

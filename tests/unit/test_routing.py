@@ -189,6 +189,17 @@ def test_budget_filter_uses_the_worst_case() -> None:
     assert ("over budget", 2) in d.excluded
 
 
+def test_money_in_reasons_and_errors_reads_as_everywhere_else() -> None:
+    # autodevai.text.fmt_usd: "$0" for nothing (not "$0 (free)" for an empty budget), thousands separated.
+    with pytest.raises(NoRouteAvailable, match=r"cost more than the \$0 budget left"):
+        _decide(_router(allow_free=False), Preference.QUALITY, budget_left=0.0)
+    d = _decide(_router(), Preference.QUALITY, model="big/smart", prompt=100_000_000 // 1000, budget_left=0.0)
+    assert "big/smart's worst case $1.0150 exceeds the $0 left" in d.reasons
+    gold = Catalog([ModelInfo(id="gold/model", provider="p", price_in=0.1, price_out=0.1, context_length=100_000)])
+    d = _decide(Router(gold, RoutingSettings()), Preference.QUALITY, model="gold/model", prompt=20_000, budget_left=1e3)
+    assert "gold/model's worst case $2,050.0000 exceeds the $1,000.0000 left" in d.reasons
+
+
 def test_provider_restriction() -> None:
     d = _decide(_router(), Preference.QUALITY, provider="local")
     assert _ids(d) == ["other/host"] and d.considered == 1

@@ -144,9 +144,13 @@ def test_a_cycle_is_refused_and_shown() -> None:
 
 
 def test_unknown_dependency_is_refused_with_a_suggestion() -> None:
-    with pytest.raises(ValidationError, match=r"step 'b' depends on 'anlyse', but no step has that id.*'analyse'"):
+    with pytest.raises(
+        ValidationError, match=r"step 'b' depends on 'anlyse', but no step has that id \(did you mean 'analyse'\?\)"
+    ):
         spec({"id": "analyse", "prompt": "x"}, {"id": "b", "prompt": "y", "depends_on": ["anlyse"]})
-    with pytest.raises(ValidationError, match=r"uses \{steps.nope\} before that step runs: no step has the id 'nope'"):
+    with pytest.raises(
+        ValidationError, match=r"uses \{steps.nope\} before that step runs: no step has the id 'nope' \(steps: a, b\)"
+    ):
         spec({"id": "a", "prompt": "x"}, {"id": "b", "prompt": "{steps.nope}"})
 
 

@@ -31,7 +31,12 @@ from autodevai.engine.errors import ContextTooLong
 from autodevai.engine.ports import TokenCounter
 from autodevai.engine.types import ChatMessage
 
-__all__ = ["QUERY_MAX_CHARS", "CompressionReport", "compress"]
+__all__ = [
+    "QUERY_MAX_CHARS",
+    "CompressionReport",
+    "Found",
+    "compress",
+]
 
 QUERY_MAX_CHARS = 2_000  # a longer latest user message is a document: its first and last 1,000 characters ask
 _FIT_TRIES = 6

@@ -25,6 +25,8 @@ from autodevai.engine.errors import EngineError, error_class
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference
 
 __all__ = [
+    "MAX_TOOL_ROUNDS",
+    "SWARM_TASK_CLASS",
     "TIMEOUT_ERROR",
     "Agent",
     "AgentReply",

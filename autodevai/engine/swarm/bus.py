@@ -13,7 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["MESSAGE_KINDS", "BusMessage", "MessageBus"]
+__all__ = [
+    "MESSAGE_KINDS",
+    "BusMessage",
+    "Listener",
+    "MessageBus",
+]
 
 log = logging.getLogger("autodevai.engine")
 

@@ -8,7 +8,8 @@ how many agreed out of how many votes and what it needed.
 - ``majority``: more than half of the votes cast.
 - ``plurality``: the most common answer; a tie for first place is no consensus.
 - ``quorum``: tolerates ``f`` faulty (even lying) agents out of ``n >= 3f + 1``; reached when one answer has at
-  least ``2f + 1`` votes (PBFT's quorum, Castro & Liskov 1999) and no other answer has as many.
+  least ``2f + 1`` votes (PBFT's quorum, Castro & Liskov 1999) and no other answer has as many. The rule itself
+  (``quorum_size``, ``check_quorum``, ``quorum_problem``) is stated once, here, for every place that checks a team.
 - ``leader_rounds``: the first healthy agent leads and proposes; followers accept when their own answer agrees,
   or adopt the proposal after seeing it; a leader that fails or times out is replaced by the next agent (a
   "leader" message on the bus), and a proposal a majority rejects passes the lead on in the next round.
@@ -27,7 +28,20 @@ from decimal import Decimal, InvalidOperation
 from autodevai.engine.swarm.agents import Agent, AgentReply, Ask, call_agent
 from autodevai.engine.swarm.bus import MessageBus
 
-__all__ = ["Consensus", "Vote", "leader_rounds", "majority", "normalize", "plurality", "quorum", "votes_of"]
+__all__ = [
+    "Consensus",
+    "QuorumSize",
+    "Vote",
+    "check_quorum",
+    "leader_rounds",
+    "majority",
+    "normalize",
+    "plurality",
+    "quorum",
+    "quorum_problem",
+    "quorum_size",
+    "votes_of",
+]
 
 # A number not glued to a word or another number's dot: "17 × 23 = 391." -> 17, 23, 391; "x-3" -> 3.
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})+(?:\.\d+)?(?![\d,]*\d)|(?<![\w.,])-?\d+(?:\.\d+)?")
@@ -122,22 +136,61 @@ def plurality(votes: Sequence[Vote]) -> Consensus:
     return Consensus("plurality", True, rep, key, n, total, f"{n} of {total} agree, the most common answer{others}")
 
 
-def quorum(votes: Sequence[Vote], f: int, n: int) -> Consensus:
-    """Byzantine quorum over ``n`` agents of which up to ``f`` may be faulty.
+@dataclass(frozen=True, slots=True)
+class QuorumSize:
+    """What a Byzantine quorum tolerating ``faulty`` agents needs (PBFT, Castro & Liskov 1999)."""
 
-    Raises ``ValueError`` unless ``f >= 0`` and ``n >= 3f + 1`` (fewer agents cannot out-vote f liars), or when
-    there are more votes than agents. Reached when one answer has ``>= 2f + 1`` votes and no other answer has
-    as many (with n > 3f + 1 two disjoint quorums could otherwise both claim the answer).
+    faulty: int  # f
+    agents: int  # 3f + 1: the fewest agents whose honest ones out-vote f liars
+    agreeing: int  # 2f + 1: the votes one answer needs
+
+
+def quorum_size(f: int) -> QuorumSize:
+    """The agents (``3f + 1``) and agreeing votes (``2f + 1``) a quorum tolerating ``f`` faulty agents needs.
+
+    Raises ``ValueError`` for a negative ``f``.
     """
     if f < 0:
         raise ValueError(f"quorum needs f >= 0 faulty agents, got f = {f}")
-    if n < 3 * f + 1:
-        raise ValueError(
-            f"quorum needs n >= 3f+1 agents: {n} agents tolerate at most {max((n - 1) // 3, 0)} faulty, not {f}"
-        )
+    return QuorumSize(f, 3 * f + 1, 2 * f + 1)
+
+
+def quorum_problem(n: int, f: int, counted: str = "n") -> str:
+    """Why ``n`` agents cannot hold a quorum tolerating ``f`` faulty ones, as one sentence ("" when they can).
+
+    ``counted`` names what ``n`` counts, as the user knows it ("n_agents" in a workflow file, "voting agents").
+    """
+    try:
+        need = quorum_size(f).agents
+    except ValueError as exc:
+        return str(exc)
+    if n >= need:
+        return ""
+    return (
+        f"a quorum tolerating {f} faulty agent(s) needs {counted} >= 3f+1 = {need}, got {n} "
+        f"({n} tolerate at most {max((n - 1) // 3, 0)})"
+    )
+
+
+def check_quorum(n: int, f: int, counted: str = "n") -> QuorumSize:
+    """``quorum_size(f)`` when ``n`` agents can hold that quorum; raises ``ValueError`` (``quorum_problem``'s
+    sentence) when ``f`` is negative or ``n < 3f + 1``."""
+    problem = quorum_problem(n, f, counted)
+    if problem:
+        raise ValueError(problem)
+    return quorum_size(f)
+
+
+def quorum(votes: Sequence[Vote], f: int, n: int) -> Consensus:
+    """Byzantine quorum over ``n`` agents of which up to ``f`` may be faulty.
+
+    Raises ``ValueError`` unless ``f >= 0`` and ``n >= 3f + 1`` (``check_quorum``: fewer agents cannot out-vote
+    f liars), or when there are more votes than agents. Reached when one answer has ``>= 2f + 1`` votes and no
+    other answer has as many (with n > 3f + 1 two disjoint quorums could otherwise both claim the answer).
+    """
+    need = check_quorum(n, f).agreeing
     if len(votes) > n:
         raise ValueError(f"{len(votes)} votes from only {n} agents")
-    need = 2 * f + 1
     rule_text = f"quorum 2f+1 = {need} with f = {f}"
     if not votes:
         return Consensus("quorum", False, None, None, 0, 0, f"no consensus: no agent answered, {rule_text}")

@@ -13,11 +13,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QWidget
 
-from autodevai.cli.render import fmt_tokens
 from autodevai.engine.reports import Capabilities, SystemStatus
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.widgets import Card, KeyValueGrid, badge_html, muted
+from autodevai.text import fmt_tokens
 
 __all__ = ["CapabilitiesPanel", "keys_html"]
 

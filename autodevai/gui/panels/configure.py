@@ -357,7 +357,7 @@ class ConfigurePanel(FormPage):
         self._saving = False
         self._save_tray(changed)
         self.load()
-        path = getattr(self.ctx.app, "config_path", None)
+        path = self.ctx.app.config_path if self.ctx.app is not None else None
         self._set_status(f"Saved to {path}" if path else "Saved.", "ok")
         self.ctx.events.settings_changed.emit(new)
         if "providers" in changed:

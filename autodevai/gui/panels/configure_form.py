@@ -67,12 +67,9 @@ def nest(patch: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def field_message(exc: ConfigError, field: str) -> str:
-    """The line of a ConfigError about ``field`` ("budget.daily_usd: Input should be ..."), else all of it."""
-    for line in exc.message.splitlines():
-        head, sep, rest = line.strip().partition(": ")
-        if sep and head == field:
-            return rest[:1].upper() + rest[1:]
-    return str(exc)
+    """What a ConfigError says about ``field`` ("Input should be ..."), else all of it."""
+    problem = exc.problems.get(field)
+    return problem[:1].upper() + problem[1:] if problem else str(exc)
 
 
 class FormPage(Panel):

@@ -189,7 +189,7 @@ class ProvidersSection(Card):
         self._fill_editor()
 
     def _ephemeral(self) -> set[str]:
-        return set(getattr(self.ctx.app, "ephemeral", None) or ())
+        return set(self.ctx.app.ephemeral) if self.ctx.app is not None else set()
 
     def _cells(self, row: dict[str, Any]) -> list[str]:
         name = str(row.get("name", ""))

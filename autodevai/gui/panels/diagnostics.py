@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms
 from autodevai.engine.reports import SelfTestReport
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import muted
+from autodevai.text import fmt_ms
 
 __all__ = ["DiagnosticsPanel"]
 

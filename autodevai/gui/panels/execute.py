@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms
 from autodevai.engine.constants import DEFAULT_MAX_TOKENS
 from autodevai.engine.errors import Cancelled, StreamInterrupted
-from autodevai.engine.types import ChatMessage, ChatRequest, EngineResponse, Preference
+from autodevai.engine.prompt import build_request, user_content
+from autodevai.engine.types import ChatMessage, EngineResponse, Preference
 from autodevai.gui.answer_details import MUTED, attempts_trail, details_html, error_html, validation_text
 from autodevai.gui.answer_extras import AnswerExtras
 from autodevai.gui.answer_stream import AnswerStream
@@ -47,6 +47,7 @@ from autodevai.gui.context_view import ContextView
 from autodevai.gui.labels import simulated_badge
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.widgets import Card, see_through
+from autodevai.text import fmt_ms
 
 __all__ = ["AnswerStream", "ExecutePanel", "attempts_trail", "details_html", "error_html", "validation_text"]
 
@@ -275,11 +276,7 @@ class ExecutePanel(Panel):
 
     def _user_content(self) -> str | list[dict[str, Any]]:
         """The prompt: its text, or (with attachments) a text part and one image part per attachment."""
-        prompt = self.prompt_edit.toPlainText()
-        parts = self.attachments.parts()
-        if not parts:
-            return prompt
-        return ([{"type": "text", "text": prompt}] if prompt.strip() else []) + parts
+        return user_content(self.prompt_edit.toPlainText(), self.attachments.parts())
 
     # ---- public -------------------------------------------------------------------------------------------
 
@@ -330,20 +327,17 @@ class ExecutePanel(Panel):
         if self.attachments.loading:
             self._show_invalid("An image is still being read; send again in a moment.")
             return False
-        messages: list[dict[str, Any]] = []
-        system = self.system_edit.toPlainText().strip()
-        if system:
-            messages.append({"role": "system", "content": system})
-        messages.append({"role": "user", "content": self._user_content()})
         pref = self.preference()
-        data: dict[str, Any] = {"messages": messages, "max_tokens": self.max_tokens_spin.value(), "preference": pref}
-        model = self.model_edit.text().strip()
-        if model:
-            data["model"] = model
-        if self._tools:
-            data["tools"] = self._tools
         try:
-            request = ChatRequest.model_validate(data)
+            request = build_request(
+                self.prompt_edit.toPlainText(),
+                system=self.system_edit.toPlainText().strip(),
+                model=self.model_edit.text().strip() or None,
+                preference=pref,
+                max_tokens=self.max_tokens_spin.value(),
+                parts=self.attachments.parts(),
+                tools=self._tools or None,
+            )
         except ValidationError as exc:
             self._show_invalid(validation_text(exc))
             return False
@@ -375,18 +369,18 @@ class ExecutePanel(Panel):
     # ---- internals -----------------------------------------------------------------------------------------
 
     def _apply_defaults(self) -> None:
-        engine = self.ctx.engine
-        if engine is None:
+        if not self.ctx.ready:
             return
+        engine = self.ctx.engine
         if not self._pref_touched:
             index = self.preference_combo.findData(engine.settings.routing.default_preference.value)
             self.preference_combo.setCurrentIndex(max(index, 0))
         self._refresh_models()
 
     def _refresh_models(self) -> None:
-        engine = self.ctx.engine
-        if engine is None or engine.catalog_version == self._catalog_version:
+        if not self.ctx.ready or self.ctx.engine.catalog_version == self._catalog_version:
             return
+        engine = self.ctx.engine
         models = engine.models()
         self._catalog_version = engine.catalog_version
         self._completer_model.setStringList(sorted({m.id for m in models}))

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms, fmt_tokens, fmt_usd
 from autodevai.engine.ports import RequestRecord
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference
 from autodevai.gui.bridge import GuiContext
@@ -40,6 +39,7 @@ from autodevai.gui.labels import SIMULATED_TIP, cost_text, simulated_html
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import Card, muted
+from autodevai.text import fmt_ms, fmt_tokens, fmt_usd
 
 __all__ = ["HistoryPanel"]
 

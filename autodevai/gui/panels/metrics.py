@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms, fmt_usd
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.charts import Curve, LiveChart, StatTile
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.panels.metrics_table import ModelStatsTable, error_pct, outcomes
 from autodevai.gui.theme import ACCENT, state_color
 from autodevai.gui.widgets import Card, muted
+from autodevai.text import fmt_ms, fmt_usd
 
 __all__ = ["WINDOWS", "MetricsPanel"]
 

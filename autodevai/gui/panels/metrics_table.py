@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from autodevai.cli.render import fmt_ms, fmt_tokens, fmt_usd
 from autodevai.gui.theme import state_color
+from autodevai.text import fmt_ms, fmt_tokens, fmt_usd
 
 __all__ = ["CANCELLED", "COLUMNS", "ModelStatsTable", "error_pct", "outcomes"]
 

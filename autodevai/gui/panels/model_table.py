@@ -13,8 +13,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QWidget
 
-from autodevai.cli.render import fmt_per_million, fmt_tokens
 from autodevai.engine.types import ModelInfo
+from autodevai.text import fmt_per_million, fmt_tokens
 
 __all__ = [
     "COLUMNS",

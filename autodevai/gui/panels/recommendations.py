@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms, fmt_usd
 from autodevai.engine.advisor import Recommendation
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import Card, muted
+from autodevai.text import fmt_ms, fmt_usd
 
 __all__ = ["RecommendationCard", "RecommendationsPanel", "evidence_label", "evidence_value"]
 

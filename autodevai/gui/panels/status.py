@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_tokens, fmt_usd
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.notifications import AlertsTable
 from autodevai.gui.panels.base import Panel
 from autodevai.gui.panels.status_cells import BudgetGauge, fmt_duration, set_cell, state_table
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import Card, KeyValueGrid, muted
+from autodevai.text import fmt_tokens, fmt_usd
 
 __all__ = ["BudgetGauge", "StatusPanel"]
 

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from autodevai.cli.render import fmt_usd
 from autodevai.gui.theme import state_color
+from autodevai.text import fmt_usd
 
 __all__ = ["BudgetGauge", "dot_icon", "fmt_duration", "set_cell", "state_table"]
 

@@ -4,101 +4,42 @@ and watch its steps live.
 Before running, the plan of a typed task is previewed with the engine's pure ``plan_for_task``. The run goes
 through ``engine.execute_adaptive_workflow``; its progress callback turns rows pending -> running -> ok / error /
 skipped with the model, cost and latency of each step. Cancel stops the run. Selecting a row shows that step's
-output; the final output is shown when the run ends.
+output; the final output is shown when the run ends. The table is ``workflow_steps``, file loading
+``workflow_file``.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from autodevai.cli.render import fmt_ms, fmt_usd
 from autodevai.engine.workflows import StepResult, WorkflowResult, WorkflowSpec, complexity, plan_for_task
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.panels.base import Panel
-from autodevai.gui.theme import state_color
+from autodevai.gui.panels.workflow_file import FILE_EXAMPLE, WorkflowFileError, load_workflow_file
+from autodevai.gui.panels.workflow_steps import SPINNER, STATUS, StepsTable
 from autodevai.gui.widgets import RunBox, muted
+from autodevai.text import fmt_ms, fmt_usd
 
-__all__ = ["WorkflowsPanel", "load_workflow_file"]
+__all__ = ["STATUS", "WorkflowsPanel", "load_workflow_file"]
 
-COLUMNS = [
-    ("Step", "The step's id (other steps use its output as {steps.<id>})"),
-    ("Routing", "The routing preference of the step, or the model it names"),
-    ("Status", "pending, running, ok, error or skipped (a step that needed a failed step)"),
-    ("Model", "The model that answered"),
-    ("Cost", "What the step cost (USD)"),
-    ("Latency", "How long the step took"),
-]
-STEP, ROUTING, STATUS, MODEL, COST, LATENCY = range(6)
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-STATUS_TEXT = {"ok": "✓ ok", "error": "✗ error", "skipped": "– skipped"}
-FILE_EXAMPLE = """Or load a workflow file with your own steps, for example (TOML):
-
-name = "release-notes"
-task = "Summarise the changes since v1.2 for users"
-
-[[steps]]
-id = "draft"
-prompt = "{task}"
-preference = "cost"
-
-[[steps]]
-id = "polish"
-prompt = "Improve this draft for clarity:\\n{steps.draft}"
-preference = "quality"
-"""
 EXAMPLE = (
     "e.g. Design a rate limiter for a multi-tenant API and compare the trade-offs of token bucket and sliding window"
 )
-
-
-class WorkflowFileError(ValueError):
-    """A workflow file that cannot be used; the message says where and why."""
-
-
-def load_workflow_file(path: Path) -> WorkflowSpec:
-    """Read and validate a TOML or JSON ``WorkflowSpec``; raise ``WorkflowFileError`` with a readable message."""
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".json"):
-        raise WorkflowFileError(f"{path.name}: choose a .toml or .json workflow file")
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
-        return WorkflowSpec.model_validate(data)
-    except OSError as exc:
-        raise WorkflowFileError(f"{path.name}: cannot read it ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise WorkflowFileError(f"{path.name}: not UTF-8 text") from None
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise WorkflowFileError(f"{path.name}: not valid {suffix[1:].upper()}: {exc}") from None
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors()[:3]:
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
-        raise WorkflowFileError(f"{path.name}: " + "; ".join(lines)) from None
 
 
 class WorkflowsPanel(Panel):
@@ -117,7 +58,6 @@ class WorkflowsPanel(Panel):
         self._result: WorkflowResult | None = None
         self._task: Any = None
         self._started = 0.0
-        self._frame = 0
 
         self.load_button = QPushButton("Load file…")
         self.load_button.setToolTip("Run a workflow file (TOML or JSON) with your own steps")
@@ -153,20 +93,7 @@ class WorkflowsPanel(Panel):
         self.error_label.hide()
         self.body.addWidget(self.error_label)
 
-        self.steps_table = QTableWidget(0, len(COLUMNS))
-        self.steps_table.setHorizontalHeaderLabels([c for c, _ in COLUMNS])
-        for i, (_c, tip) in enumerate(COLUMNS):
-            item = self.steps_table.horizontalHeaderItem(i)
-            if item is not None:
-                item.setToolTip(tip)
-        head = self.steps_table.horizontalHeader()
-        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(MODEL, QHeaderView.ResizeMode.Stretch)
-        head.setMinimumSectionSize(70)
-        self.steps_table.verticalHeader().hide()
-        self.steps_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.steps_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.steps_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.steps_table = StepsTable()
         self.steps_table.itemSelectionChanged.connect(self._show_selected)
 
         lower = QWidget()
@@ -256,15 +183,7 @@ class WorkflowsPanel(Panel):
             self._add_row(step_id, routing)
 
     def _add_row(self, step_id: str, routing: str) -> int:
-        row = self.steps_table.rowCount()
-        self.steps_table.insertRow(row)
-        self._rows[step_id] = row
-        for c, text in enumerate([step_id, routing, "pending", "", "", ""]):
-            item = QTableWidgetItem(text)
-            if c in (COST, LATENCY):
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.steps_table.setItem(row, c, item)
-        self._paint_status(row, "pending")
+        row = self._rows[step_id] = self.steps_table.add_row(step_id, routing)
         return row
 
     # ---- file ------------------------------------------------------------------------------------------------
@@ -339,8 +258,8 @@ class WorkflowsPanel(Panel):
         self._task = None
         for step_id, row in self._rows.items():
             if step_id not in self._results:
-                status = self._status_text(row)
-                self._set_status(row, "cancelled" if status.startswith(tuple(SPINNER)) else "not run")
+                status = self.steps_table.status_text(row)
+                self.steps_table.set_status(row, "cancelled" if status.startswith(tuple(SPINNER)) else "not run")
         self._set_running(False)
         self.summary_label.setText(f"Cancelled after {fmt_ms((time.monotonic() - self._started) * 1000)}")
 
@@ -351,23 +270,11 @@ class WorkflowsPanel(Panel):
         if row is None:  # the engine planned a step the preview did not show
             row = self._add_row(step_id, "")
         if phase == "start" or result is None:
-            self._set_status(row, "running")
+            self.steps_table.set_status(row, "running")
             self.step_changed.emit(step_id, "running")
             return
         self._results[step_id] = result
-        self._set_status(row, result.status)
-        texts = {MODEL: result.model or "–", COST: fmt_usd(result.cost_usd), LATENCY: fmt_ms(result.latency_ms)}
-        if result.status != "ok":
-            texts[COST] = texts[LATENCY] = "–"
-        for c, text in texts.items():
-            item = self.steps_table.item(row, c)
-            if item is not None:
-                item.setText(text)
-        if result.error:
-            for c in range(len(COLUMNS)):
-                item = self.steps_table.item(row, c)
-                if item is not None:
-                    item.setToolTip(result.error)
+        self.steps_table.show_result(row, result)
         self.step_changed.emit(step_id, result.status)
         self._update_summary()
 
@@ -384,7 +291,7 @@ class WorkflowsPanel(Panel):
         self._set_running(False)
         for step_id, row in self._rows.items():
             if step_id not in self._results:
-                self._set_status(row, "not run")
+                self.steps_table.set_status(row, "not run")
         self._show_error(f"The workflow stopped: {exc}")
 
     def _set_running(self, running: bool) -> None:
@@ -404,31 +311,8 @@ class WorkflowsPanel(Panel):
 
     # ---- display ---------------------------------------------------------------------------------------------
 
-    def _status_text(self, row: int) -> str:
-        item = self.steps_table.item(row, STATUS)
-        return item.text() if item is not None else ""
-
-    def _set_status(self, row: int, status: str) -> None:
-        item = self.steps_table.item(row, STATUS)
-        if item is not None:
-            running = f"{SPINNER[self._frame % len(SPINNER)]} running"
-            item.setText(running if status == "running" else STATUS_TEXT.get(status, status))
-        self._paint_status(row, status)
-
-    def _paint_status(self, row: int, status: str) -> None:
-        item = self.steps_table.item(row, STATUS)
-        if item is None:
-            return
-        color = {"running": "info", "pending": "unknown", "not run": "unknown", "cancelled": "warning"}.get(
-            status, status
-        )
-        item.setForeground(QBrush(QColor(state_color(color))))
-
     def _animate(self) -> None:
-        self._frame += 1
-        for row in range(self.steps_table.rowCount()):
-            if self._status_text(row).endswith(" running"):
-                self._set_status(row, "running")
+        self.steps_table.spin()
         done = len(self._results)
         self.summary_label.setText(
             f"Running: {done} of {len(self._rows)} steps done · {fmt_ms((time.monotonic() - self._started) * 1000)}"

@@ -1,6 +1,6 @@
-"""Render every panel, the onboarding dialog and the tray's quick-prompt popup to PNG files.
+"""Render every panel, the onboarding dialog and the tray's quick-prompt popup to PNG files (developer script).
 
-usage: python -m autodevai.gui.screenshots OUT_DIR [--dark] [--size 1180x760]
+usage: python scripts/screenshots.py OUT_DIR [--dark] [--size 1180x760]
 
 A short simulator session first makes the data realistic: routed requests, a streamed one, a model that fails
 (so a breaker opens, an alert is raised and a fallback shows), a workflow, and a self-test. Execute is also shown
@@ -34,8 +34,9 @@ from autodevai.adapters.keyring_secrets import MemoryKeyring
 from autodevai.engine.errors import EngineError
 from autodevai.engine.settings import parse_settings
 from autodevai.engine.types import ChatRequest
-from autodevai.gui.app import EngineHost, app_icon
+from autodevai.gui.app import EngineHost
 from autodevai.gui.bridge import GuiContext, install_event_loop
+from autodevai.gui.icon import app_icon
 from autodevai.gui.main_window import MainWindow
 from autodevai.gui.panels import PANELS
 from autodevai.gui.theme import apply_theme
@@ -281,7 +282,7 @@ async def _alerts_and_desktop(ctx: GuiContext, window: MainWindow, out: Path, su
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m autodevai.gui.screenshots")
+    ap = argparse.ArgumentParser(prog="python scripts/screenshots.py")
     ap.add_argument("out", type=Path)
     ap.add_argument("--dark", action="store_true", help="dark theme (default: light)")
     ap.add_argument("--size", default="1180x760")
