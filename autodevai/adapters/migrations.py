@@ -90,7 +90,55 @@ _V4: tuple[str, ...] = (
     "ALTER TABLE requests ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# v5: conversations (title, pin, preset, the current leaf, soft delete) and their messages as a tree (parent_id;
+# a branch is a sibling), with what each answer cost and why; full-text search over message text (FTS5, kept in
+# step by triggers).
+_V5: tuple[str, ...] = (
+    """CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        preset TEXT NOT NULL DEFAULT '{}',
+        head_id TEXT,
+        deleted_at REAL
+    )""",
+    """CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        parent_id TEXT,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created REAL NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'message',
+        summary_of TEXT,
+        model TEXT NOT NULL DEFAULT '',
+        provider TEXT NOT NULL DEFAULT '',
+        request_id TEXT NOT NULL DEFAULT '',
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        cost_source TEXT NOT NULL DEFAULT 'provider',
+        latency_ms REAL NOT NULL DEFAULT 0,
+        simulated INTEGER NOT NULL DEFAULT 0,
+        extra TEXT NOT NULL DEFAULT '{}'
+    )""",
+    "CREATE INDEX messages_by_conversation ON messages(conversation_id, created)",
+    "CREATE INDEX conversations_by_update ON conversations(updated)",
+    """CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='rowid',
+        tokenize='unicode61 remove_diacritics 2')""",
+    """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+       BEGIN INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text); END""",
+    """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+       BEGIN INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text); END""",
+    """CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+       BEGIN INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+             INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text); END""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

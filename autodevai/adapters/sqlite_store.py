@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from autodevai.adapters.conversation_store import SqliteConversations
 from autodevai.adapters.sqlite_errors import storage_error
 from autodevai.adapters.sqlite_rows import (
     COLS,
@@ -43,6 +44,7 @@ class SqliteStore:
         """Private: use ``open``."""
         self.path = path
         self._writer = Writer(path)
+        self.conversations = SqliteConversations(self._writer)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:

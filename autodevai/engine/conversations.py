@@ -230,9 +230,9 @@ class _Imported(BaseModel):
     messages: list[dict[str, Any]] = Field(min_length=1)
 
 
-def parse_import(text: str) -> tuple[str, str | None, list[ChatMessage]]:
-    """(title, system prompt, messages) from an exported JSON document (or a bare list of messages).
-    Raises ``InvalidRequest`` naming what is wrong."""
+def parse_import(text: str) -> tuple[str, str | None, list[tuple[ChatMessage, str]]]:
+    """(title, system prompt, [(message, the model that answered it or "")]) from an exported JSON document (or a
+    bare list of messages). Raises ``InvalidRequest`` naming what is wrong."""
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -242,19 +242,21 @@ def parse_import(text: str) -> tuple[str, str | None, list[ChatMessage]]:
     try:
         doc = _Imported.model_validate(raw)
         system = None
-        messages: list[ChatMessage] = []
+        messages: list[tuple[ChatMessage, str]] = []
         for item in doc.messages:
             clean = {k: v for k, v in item.items() if k != "model"}
             msg = ChatMessage.model_validate(clean)
             if msg.role == "system" and not messages and system is None:
                 system = msg.text
                 continue
-            messages.append(msg)
+            model = item.get("model")
+            messages.append((msg, model if isinstance(model, str) else ""))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidRequest(f"not a conversation export: {where}: {first['msg']}") from None
     if not messages:
         raise InvalidRequest("the conversation has no messages besides the system prompt")
-    title = doc.title or title_from(next((m.text for m in messages if m.role == "user"), "Imported conversation"))
+    first_user = next((m.text for m, _ in messages if m.role == "user"), "Imported conversation")
+    title = doc.title or title_from(first_user)
     return title, system, messages

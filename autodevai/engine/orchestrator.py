@@ -16,6 +16,7 @@ from autodevai.engine.adaptive import Adaptive
 from autodevai.engine.advisor import Recommendation, recommend
 from autodevai.engine.alerts import AlertEvent, AlertSink
 from autodevai.engine.catalog_sync import CatalogSync
+from autodevai.engine.chat import Conversations
 from autodevai.engine.errors import ConfigError, EngineError, InvalidRequest, StorageError, redact
 from autodevai.engine.execution import Executor, StreamItem
 from autodevai.engine.fitting import count_tokens, fit_messages
@@ -70,6 +71,11 @@ class Engine:
         self._catalog = CatalogSync(self._parts)
         self._executor = Executor(self._parts)
         self.adaptive = Adaptive(store, rng)
+        ex = self._executor
+        # Conversations: threads with history, branches, compare; every turn goes through the request path.
+        self.conversations = Conversations(
+            self._parts, stream=ex.stream, execute=ex.execute, route=ex.route, record_outcome=self.adaptive.record
+        )
 
     # ---- 1. initialize_enhanced_orchestration ---------------------------------------------------------------
 

@@ -9,9 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from autodevai.engine.conversations import Conversation, SearchHit, ThreadMessage
 from autodevai.engine.types import ChatMessage, Completion, ModelInfo, ProviderCall, StreamEvent
 
-__all__ = ["Clock", "Provider", "RequestRecord", "SecretStore", "Store", "SystemClock", "TokenCounter"]
+__all__ = [
+    "Clock",
+    "ConversationStore",
+    "Provider",
+    "RequestRecord",
+    "SecretStore",
+    "Store",
+    "SystemClock",
+    "TokenCounter",
+]
 
 
 @runtime_checkable
@@ -108,8 +118,41 @@ class RequestRecord:
     simulated: bool = False  # AutoDevAI's simulator answered
 
 
+class ConversationStore(Protocol):
+    """Conversations and their message trees, with full-text search. Writes return once committed."""
+
+    async def create(self, conversation: Conversation) -> None: ...
+
+    async def update(self, conversation_id: str, updated: float, **fields: Any) -> None:
+        """Set ``title``, ``pinned``, ``preset``, ``head_id`` or ``deleted_at`` (None restores) and ``updated``."""
+        ...
+
+    async def add_message(self, message: ThreadMessage, *, head: bool = True) -> None:
+        """Insert ``message``; with ``head`` it becomes the conversation's current leaf, in one transaction."""
+        ...
+
+    async def get(self, conversation_id: str) -> Conversation | None: ...
+
+    async def listing(self, *, deleted: bool = False, limit: int = 1000) -> list[Conversation]:
+        """Pinned first, then the most recently updated."""
+        ...
+
+    async def messages(self, conversation_id: str) -> list[ThreadMessage]:
+        """Every message, every branch, oldest first."""
+        ...
+
+    async def search(self, text: str, limit: int = 50) -> list[SearchHit]: ...
+
+    async def purge(self, conversation_id: str) -> None: ...
+
+
 class Store(Protocol):
     """Durable storage. Writes run off the event loop; ``record_request`` returns once the row is committed."""
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Conversations and their messages, kept in the same file."""
+        ...
 
     @property
     def path(self) -> Path:

@@ -21,6 +21,7 @@ __all__ = [
     "BreakerSettings",
     "BudgetSettings",
     "ContextSettings",
+    "ConversationSettings",
     "GatewaySettings",
     "NonNeg",
     "ProviderSettings",
@@ -162,6 +163,16 @@ class GatewaySettings(BaseModel):
     port: Annotated[int, Field(ge=0, le=65535)] = 8765
 
 
+class ConversationSettings(BaseModel):
+    """How long conversations fit into a model's window."""
+
+    model_config = _Strict
+
+    # When older turns must go: compress them by the new message (False), or summarise them once with a cheap
+    # model and keep the summary (True; costs one small request, reused by later turns).
+    summarize: bool = False
+
+
 class AlertSettings(BaseModel):
     """Where alerts (a breaker opened, a budget cap 80 %/100 % spent, latency or error-rate trends) go."""
 
@@ -180,6 +191,7 @@ class Settings(BaseModel):
     context: ContextSettings = Field(default_factory=ContextSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    conversations: ConversationSettings = Field(default_factory=ConversationSettings)
     quality_overrides: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")

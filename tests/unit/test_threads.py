@@ -61,7 +61,8 @@ def test_export_and_import_round_trip() -> None:
     assert [m["role"] for m in doc["messages"][1:]] == ["user", "assistant", "user", "assistant"]
     title, system, messages = parse_import(export_json(thread))
     assert (title, system) == ("Squares", "Be brief.")
-    assert [m.text for m in messages] == ["What is 12*12?", "12 × 12 = 144.", "multiply that by 2", "288."]
+    assert [m.text for m, _ in messages] == ["What is 12*12?", "12 × 12 = 144.", "multiply that by 2", "288."]
+    assert [model for _, model in messages] == ["", "m1", "", "m1"]
     md = export_markdown(thread)
     assert md.startswith("# Squares") and "## Assistant · m1" in md and "multiply that by 2" in md
 
