@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import AsyncIterator
 from typing import Any, TextIO
 
 from pydantic import ValidationError
@@ -200,19 +201,20 @@ class _Printer:
 
 
 async def stream_answer(
-    engine: Any,
-    request: ChatRequest,
-    preference: Preference | None,
+    items: AsyncIterator[Any],
+    request: ChatRequest | None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     *,
     echo_text: bool = True,
 ) -> EngineResponse:
-    """Stream ``request``: text to ``out`` as it arrives (unless ``echo_text`` is False or the answer is to be
-    structured JSON, printed whole at the end), reasoning to ``err``."""
-    printer = _Printer(out, err, echo_text=echo_text and request.response_format is None)
+    """Print an engine stream (``Engine.stream_enhanced_ai_request`` or a conversation turn's, see ``turns``):
+    text to ``out`` as it arrives (unless ``echo_text`` is False or ``request`` asks for structured JSON, printed
+    whole at the end), reasoning to ``err``. Returns the final response. ``request`` is None for a conversation
+    turn of ``chat`` (never structured)."""
+    printer = _Printer(out, err, echo_text=echo_text and not _wants_json(request))
     final: EngineResponse | None = None
-    async for item in engine.stream_enhanced_ai_request(request, preference):
+    async for item in items:
         if isinstance(item, str):
             printer.text(item)
         elif isinstance(item, StreamDelta):
@@ -231,16 +233,14 @@ def _line(out: TextIO, event: dict[str, Any]) -> None:
     out.flush()
 
 
-async def stream_json_lines(
-    engine: Any, request: ChatRequest, preference: Preference | None, out: TextIO = sys.stdout
-) -> EngineResponse:
-    """Stream ``request`` as JSON Lines on ``out`` (``run --stream --json``), one object per line as pieces arrive:
+async def stream_json_lines(items: AsyncIterator[Any], out: TextIO = sys.stdout) -> EngineResponse:
+    """Print an engine stream as JSON Lines on ``out`` (``run --stream --json``), one object per piece as it arrives:
     ``{"type": "model", "provider", "model"}`` when a model starts answering, ``{"type": "delta", "text"}``,
     ``{"type": "reasoning", "text"}``, ``{"type": "refusal", "text"}``, ``{"type": "tool_call", "index", "id",
     "name", "arguments"}`` (a piece: ``id`` and ``name`` come once, ``arguments`` in fragments to concatenate by
     ``index``). The caller writes the last line, ``{"type": "response", ...}``. Returns the final response."""
     final: EngineResponse | None = None
-    async for item in engine.stream_enhanced_ai_request(request, preference):
+    async for item in items:
         if isinstance(item, str):
             if item:
                 _line(out, {"type": "delta", "text": item})
@@ -275,11 +275,11 @@ def _parsed_json(text: str) -> tuple[bool, Any]:
         return False, None
 
 
-def _wants_json(request: ChatRequest) -> bool:
-    return request.response_format is not None and request.response_format.type != "text"
+def _wants_json(request: ChatRequest | None) -> bool:
+    return request is not None and request.response_format is not None and request.response_format.type != "text"
 
 
-def answer_code(response: EngineResponse, request: ChatRequest) -> int:
+def answer_code(response: EngineResponse, request: ChatRequest | None) -> int:
     """The exit code an answer earns: 1 when structured output was asked for and the answer is not JSON."""
     return 1 if _wants_json(request) and not response.tool_calls and not _parsed_json(response.content)[0] else 0
 
@@ -296,7 +296,7 @@ def _tool_call_text(call: ToolCall) -> str:
 
 def print_answer(
     response: EngineResponse,
-    request: ChatRequest,
+    request: ChatRequest | None,
     *,
     streamed: bool,
     out: TextIO = sys.stdout,
@@ -325,7 +325,7 @@ def print_answer(
     return code
 
 
-def answer_json(response: EngineResponse, request: ChatRequest) -> dict[str, Any]:
+def answer_json(response: EngineResponse, request: ChatRequest | None) -> dict[str, Any]:
     """The response as JSON for ``--json``: every field, each tool call's ``parsed_arguments`` and, for a schema,
     ``parsed`` (the answer's JSON value; null when it is not valid JSON)."""
     data: dict[str, Any] = to_jsonable(response)

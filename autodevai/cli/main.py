@@ -11,15 +11,17 @@ missing or invalid ``--image``/``--file``/``--schema``/``--tools`` file, argpars
 failure; 130 cancelled.
 
 Which verbs start the built-in simulator (only when no provider and no key is configured): those that talk to a
-model or need its catalog — ``run``, ``route`` (also ``--dry-run``: routing chooses over the catalog), ``models``,
-``status``, ``test``, ``init``, ``advise``, ``capabilities``, ``workflow``, ``swarm``, ``serve``. ``context``,
-``metrics``, ``config`` and ``gateway token`` never do (see ``session``).
+model or need its catalog — ``run``, ``chat``, ``route`` (also ``--dry-run``: routing chooses over the catalog),
+``models``, ``status``, ``test``, ``init``, ``advise``, ``capabilities``, ``workflow``, ``swarm``, ``serve``.
+``conversations``, ``context``, ``metrics``, ``config`` and ``gateway token`` never do (see ``session``).
 
 This module holds the parser and the verb runner (``run_verb``: the exit code of a verb, engine errors mapped);
-the verbs live in ``verbs`` and ``config_verbs``. The program's entry point is the launcher above the faces
-(``autodevai.launch``): it parses with ``build_parser``, opens the window when no verb is given, runs the
-gateway's verbs (``serve``, ``gateway token``: their parsers are here, marked ``face="gateway"``, so ``--help``
-lists every verb) and these verbs through ``run_verb``. This package imports neither the window nor the gateway.
+the verbs live in ``verbs``, ``config_verbs``, ``conversation_verbs`` and ``repl`` (``chat``, the one verb that
+is a plain function: it runs its own event loop between the lines it reads). The program's entry point is the
+launcher above the faces (``autodevai.launch``): it parses with ``build_parser``, opens the window when no verb
+is given, runs the gateway's verbs (``serve``, ``gateway token``: their parsers are here, marked
+``face="gateway"``, so ``--help`` lists every verb) and these verbs through ``run_verb``. This package imports
+neither the window nor the gateway.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from autodevai import __version__
-from autodevai.cli import chat, config_verbs
+from autodevai.cli import chat, config_verbs, conversation_verbs, repl
 from autodevai.cli.exits import EXIT_CANCELLED, EXIT_CODES_HELP, exit_code
 from autodevai.cli.verbs import (
     cmd_advise,
@@ -54,16 +56,28 @@ from autodevai.engine import errors as E
 __all__ = ["GATEWAY", "Verb", "build_parser", "run_verb", "verb_index"]
 
 GATEWAY = "gateway"  # the ``face`` of the verbs the launcher hands to the gateway (``serve``, ``gateway token``)
-Verb = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+Verb = Callable[[argparse.Namespace], Coroutine[Any, Any, int] | int]  # a coroutine function, or ``chat``
 
 GLOBAL_FLAGS = ("--json",)  # global options without a value
 GLOBAL_OPTIONS = ("--config",)  # global options with a value
 
-EPILOG = f"""the built-in simulator starts (when no provider or key is configured) only for verbs that talk to a
-model or need its catalog: run, route (--dry-run too), models, status, test, init, advise, capabilities,
-workflow, swarm, serve. context, metrics, config and gateway never start it.
+EPILOG = f"""conversations: `autodevai chat` talks with history (/help inside lists its commands);
+`autodevai run --new-conversation PROMPT` starts one from a script and `run -c PROMPT` (or --conversation ID)
+continues it; `autodevai conversations` lists, shows, searches, exports, imports and deletes them.
+
+the built-in simulator starts (when no provider or key is configured) only for verbs that talk to a
+model or need its catalog: run, chat, route (--dry-run too), models, status, test, init, advise, capabilities,
+workflow, swarm, serve. conversations, context, metrics, config and gateway never start it.
 
 {EXIT_CODES_HELP}
+"""
+
+
+CONVERSATION_EXAMPLES = """
+in a conversation (for scripts; `autodevai chat` is the interactive way):
+  autodevai run --new-conversation "What is 12*12?"     # prints the conversation id on stderr
+  autodevai run -c "multiply that by 2"                 # the next turn of the most recent conversation
+  autodevai run --conversation 3fa1c2 "and by 3?" --json | jq -r .conversation_id
 """
 
 
@@ -115,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common, upstream],
         help="send a prompt (with images, files, tools or a JSON schema) through routing and fallbacks",
         description="Send a prompt through routing and fallbacks. The answer goes to stdout; reasoning, refusals "
-        "and the footer (model, tokens, cost, latency, prompt compression) go to stderr.",
-        epilog=chat.EXAMPLES,
+        "and the footer (model, tokens, cost, latency, prompt compression) go to stderr. One-off by default; "
+        "-c, --conversation or --new-conversation make the prompt a turn of a stored conversation.",
+        epilog=chat.EXAMPLES + CONVERSATION_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     chat.add_request_args(p)
@@ -126,7 +141,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="stream the answer (with --json: JSON Lines, one event per line, the response last)",
     )
+    thread = p.add_argument_group(
+        "conversation (the prompt becomes the next turn: the model sees the thread; -m, -p and the other options "
+        "apply to this turn; --json adds conversation_id and message_id)"
+    ).add_mutually_exclusive_group()
+    thread.add_argument(
+        "-c", "--continue", dest="continue_latest", action="store_true", help="continue the most recent conversation"
+    )
+    thread.add_argument("--conversation", metavar="ID", help="continue this conversation (id or a unique prefix)")
+    thread.add_argument(
+        "--new-conversation",
+        action="store_true",
+        help="start a conversation with this prompt (its id goes to stderr, or into --json); --system becomes its "
+        "system prompt",
+    )
     p.set_defaults(func=cmd_run)
+
+    repl.add_parser(sub, common)
+    conversation_verbs.add_parser(sub, common)
 
     p = sub.add_parser(
         "route",
@@ -270,7 +302,8 @@ def run_verb(verb: Verb, args: argparse.Namespace) -> int:
     """Run ``verb(args)`` to its exit code: engine errors become ``error: ...`` on stderr and their class's code
     (``exits``), Ctrl+C is 130, a closed pipe (``| head``) ends quietly."""
     try:
-        return asyncio.run(verb(args))
+        outcome = verb(args)
+        return outcome if isinstance(outcome, int) else asyncio.run(outcome)
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return EXIT_CANCELLED

@@ -4,12 +4,14 @@ Three kinds of verbs (the list is in ``autodevai --help``'s epilog too):
 
 - no engine at all: ``config show/path/key/provider``, ``gateway token``, ``sim`` (its own server), any ``--help``;
 - an engine with no simulator (``Needs.STORE``): ``context`` (it only counts and fits tokens), ``metrics`` (history
-  from the store), ``config set``. A configured provider, or an OpenRouter key, still loads with its cached
-  catalog, but nothing is asked over the network and the built-in simulator is never started;
-- an engine that talks to models (``Needs.MODELS``): ``run``, ``route`` (``--dry-run`` too: the choice is made over
-  the catalog, which the simulator serves when nothing else is configured), ``models``, ``status``, ``test``,
-  ``init``, ``advise`` (it compares catalog models), ``capabilities``, ``workflow``, ``swarm``, ``serve``. With
-  no provider and no key these start the built-in simulator and say so on stderr.
+  from the store), ``config set``, every ``conversations`` action (list, show, search, export, import, delete,
+  ...). A configured provider, or an OpenRouter key, still loads with its cached catalog, but nothing is asked
+  over the network and the built-in simulator is never started;
+- an engine that talks to models (``Needs.MODELS``): ``run`` (in a conversation too), ``chat``, ``route``
+  (``--dry-run`` too: the choice is made over the catalog, which the simulator serves when nothing else is
+  configured), ``models``, ``status``, ``test``, ``init``, ``advise`` (it compares catalog models),
+  ``capabilities``, ``workflow``, ``swarm``, ``serve``. With no provider and no key these start the built-in
+  simulator and say so on stderr.
 
 A one-off ``--base-url`` provider (``upstream.one_off_provider``) joins the configured ones for the call.
 """

@@ -1,6 +1,7 @@
 """The verbs that run the engine: ``init``, ``run``, ``route``, ``models``, ``status``, ``metrics``, ``advise``,
 ``workflow``, ``context``, ``swarm``, ``capabilities`` and ``test`` — each parses nothing (``main`` did),
-opens an engine for what it needs (``session.Needs``), calls one facade method and prints a table or ``--json``.
+opens an engine for what it needs (``session.Needs``), calls one facade method and prints a table or ``--json``
+(``run`` in a conversation is ``turns.run_turn``).
 Each returns its exit code (``exits``); engine errors propagate to ``main``, which maps them.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from autodevai.cli import chat, views
+from autodevai.cli import chat, turns, views
 from autodevai.cli.exits import EXIT_FAILED
 from autodevai.cli.render import dump_json, json_line
 from autodevai.cli.session import Needs, Upstream, one_off, with_app
@@ -71,12 +72,14 @@ async def cmd_run(args: argparse.Namespace) -> int:
     stream = args.stream if args.stream is not None else (sys.stdout.isatty() and not args.json)
 
     async def body(app: App) -> int:
+        if turns.wants_conversation(args):  # the next turn of a stored conversation
+            return await turns.run_turn(app.engine, args, request, stream=stream)
         if stream and args.json:  # JSON Lines: the events as they come, the response last
-            response = await chat.stream_json_lines(app.engine, request, None)
+            response = await chat.stream_json_lines(app.engine.stream_enhanced_ai_request(request))
             print(json_line(chat.response_line(response, request)), flush=True)
             return chat.answer_code(response, request)
         if stream:
-            response = await chat.stream_answer(app.engine, request, None)
+            response = await chat.stream_answer(app.engine.stream_enhanced_ai_request(request), request)
         else:
             response = await app.engine.execute_enhanced_ai_request(request)
         if args.json:
