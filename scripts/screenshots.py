@@ -3,11 +3,12 @@
 usage: python scripts/screenshots.py OUT_DIR [--dark] [--size 1180x760]
 
 A short simulator session first makes the data realistic: routed requests, a streamed one, a model that fails
-(so a breaker opens, an alert is raised and a fallback shows), a workflow, and a self-test. Execute is also shown
-with an attached image answered by a vision model, and with a reasoning model's reasoning and tool call; then the
-alert notifications (toasts over the Status panel, as shown where there is no system tray) and Configure's
-Desktop tab. Everything runs offscreen against the built-in simulator in temporary directories; nothing touches
-the user's config, data or keyring.
+(so a breaker opens, an alert is raised and a fallback shows), a workflow, a self-test and a few conversations.
+Execute (the conversation view) is shown with a thread of Markdown and a highlighted code block, then with the
+conversation list searched, a comparison of three models side by side, an attached image answered by a vision
+model, and a reasoning model's reasoning and tool call; then the alert notifications (toasts over the Status
+panel, as shown where there is no system tray) and Configure's Desktop tab. Everything runs offscreen against the
+built-in simulator in temporary directories; nothing touches the user's config, data or keyring.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import sys
@@ -31,6 +33,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from autodevai.adapters.keyring_secrets import MemoryKeyring
+from autodevai.engine.conversations import Preset
 from autodevai.engine.errors import EngineError
 from autodevai.engine.settings import parse_settings
 from autodevai.engine.types import ChatRequest
@@ -57,6 +60,45 @@ WEATHER_TOOL = {
         },
     },
 }
+SONNET = "anthropic/claude-3.5-sonnet"
+RETRY_ANSWER = """Here is a small, dependency-free helper. It retries only the errors you name and waits a random
+time between 0 and the exponential cap (**full jitter**), so clients that failed together do not retry together:
+
+```python
+import random
+import time
+
+
+def retry(call, *, attempts=5, base=0.2, cap=10.0, retry_on=(ConnectionError, TimeoutError)):
+    \"\"\"Call ``call()`` until it succeeds, sleeping with full jitter between tries.\"\"\"
+    for attempt in range(attempts):
+        try:
+            return call()
+        except retry_on:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0, min(cap, base * 2 ** attempt)))
+```
+
+| attempt | longest wait |
+|---|---|
+| 1 | 0.2 s |
+| 3 | 0.8 s |
+| 5 | 3.2 s |
+
+Honor a server's `Retry-After` when it sends one: wait at least that long."""
+OLDER = [
+    (
+        "Postgres index for a LIKE query",
+        "Which index helps `WHERE name LIKE 'abc%'`?",
+        "A B-tree index with `text_pattern_ops` (or the `C` collation) serves prefix `LIKE` queries.",
+    ),
+    (
+        "Trip to Lisbon",
+        "Three things to see in Lisbon in one day?",
+        "Alfama and the castle in the morning, Belém after lunch, sunset at a miradouro.",
+    ),
+]
 PROMPTS = [
     "What is 17*23?",
     "Summarize the CAP theorem in two sentences.",
@@ -142,12 +184,7 @@ async def _shoot(out: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
 async def _prepare(title: str, panel: Any, ctx: GuiContext) -> None:
     """Put a panel in its most telling state before the picture (each step is the panel's own public API)."""
     if title == "Execute" and hasattr(panel, "send"):
-        panel.prompt_edit.setPlainText("Explain why retries need jitter, in three sentences.")
-        panel.send()
-        for _ in range(200):
-            await asyncio.sleep(0.02)
-            if not panel.is_running:
-                break
+        await _conversations(ctx, panel)
     elif title == "Diagnostics" and hasattr(panel, "run"):
         panel.run()
         await _settle(1.5)
@@ -187,7 +224,9 @@ async def _extras(ctx: GuiContext, window: MainWindow, out: Path, suffix: str) -
 
     popup = QuickPromptPopup(ctx)
     popup.show()
-    popup.prompt_edit.setText("What is the capital of Japan?")
+    popup.refresh_last()
+    await _settle(0.3)
+    popup.prompt_edit.setText("And in one sentence?")
     popup.send()
     await _settle(1.5)
     path = out / f"{len(PANELS) + 2:02d}-tray-popup{suffix}.png"
@@ -213,39 +252,129 @@ def _chart_png(path: Path) -> Path:
     return path
 
 
-async def _until_idle(panel: Any, limit_s: float = 8.0) -> None:
+async def _until_idle(panel: Any, limit_s: float = 10.0) -> None:
     for _ in range(int(limit_s / 0.02)):
         await asyncio.sleep(0.02)
-        if not panel.is_running and not panel.attachments.loading:
+        if not panel.is_running and not panel.composer.attachments.loading:
             return
 
 
+async def _opened(panel: Any, cid: str) -> None:
+    panel.open_conversation(cid)
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        current = panel.thread_model.current
+        if current is not None and current.conversation.id == cid:
+            return
+
+
+async def _conversations(ctx: GuiContext, panel: Any) -> None:
+    """A few conversations in the list (one pinned), and one open: a Markdown answer with a code block and a
+    table, then a simulated turn with its details expanded."""
+    convs = ctx.engine.conversations
+    for title, question, answer in OLDER:
+        await convs.import_json(
+            json.dumps(
+                {
+                    "title": title,
+                    "messages": [
+                        {"role": "user", "content": question},
+                        {"role": "assistant", "content": answer, "model": SONNET},
+                    ],
+                }
+            )
+        )
+    pinned = await convs.import_json(
+        json.dumps(
+            {
+                "title": "Release checklist",
+                "messages": [
+                    {"role": "user", "content": "What do we check before a release?"},
+                    {"role": "assistant", "content": "- tests green\n- changelog\n- version bump", "model": SONNET},
+                ],
+            }
+        )
+    )
+    await convs.pin(pinned.id)
+    conv = await convs.import_json(
+        json.dumps(
+            {
+                "title": "Retry with backoff",
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": "Write a retry helper with exponential backoff and full jitter in Python.",
+                    },
+                    {"role": "assistant", "content": RETRY_ANSWER, "model": SONNET},
+                ],
+            }
+        )
+    )
+    await convs.set_preset(conv.id, Preset(model="openai/gpt-4o"))
+    panel.refresh_list()
+    await _opened(panel, conv.id)
+    panel.composer.prompt_edit.setPlainText("Why full jitter rather than equal jitter? Two sentences.")
+    panel.send()
+    await _until_idle(panel)
+    await _settle(0.4)
+    rows = panel.thread_model.rows
+    panel.thread_model.toggle(rows[-1].key, "details")
+    await _settle(0.3)
+    panel.thread_view.scrollTo(panel.thread_model.index(1))
+
+
 async def _execute_extras(window: MainWindow, out: Path, suffix: str, tmp: Path) -> list[Path]:
-    """Execute with an attached image (answered by a vision model), then with reasoning and a tool call."""
+    """Execute: the list searched, a comparison, an attached image, and a reasoning model's tool call."""
     written: list[Path] = []
     panel: Any = window.show_panel("Execute")
-    panel.attachments.add_files([str(_chart_png(tmp / "latency-chart.png"))])
-    await _until_idle(panel)
-    panel.prompt_edit.setPlainText("What does this chart show? Which model is slowest?")
-    panel.send()
-    await _until_idle(panel)
-    await _settle(0.5)
-    path = out / f"{len(PANELS) + 3:02d}-execute-image{suffix}.png"
-    window.grab().save(str(path))
-    written.append(path)
+    n = len(PANELS) + 3
 
-    panel.attachments.clear()
-    panel.set_tools([WEATHER_TOOL])
-    panel.model_edit.setText(TOOL_REASONER)
-    panel.prompt_edit.setPlainText("What's the weather in Paris today? Do I need an umbrella?")
+    async def shot(name: str) -> None:
+        nonlocal n
+        await _settle(0.6)
+        path = out / f"{n:02d}-execute-{name}{suffix}.png"
+        window.grab().save(str(path))
+        written.append(path)
+        n += 1
+
+    panel.thread_list.search_edit.setText("jitter")
+    await _settle(0.8)
+    await shot("search")
+    panel.thread_list.search_edit.clear()
+
+    panel.new_conversation()
+    panel.composer.compare_button.setChecked(True)
+    for combo, target in zip(panel.composer.target_combos, ("openai/gpt-4o", "cheapest", "fastest"), strict=False):
+        combo.setCurrentText(target)
+    panel.composer.prompt_edit.setPlainText("What is 17*23? Show the steps.")
     panel.send()
     await _until_idle(panel)
-    await _settle(0.5)
-    path = out / f"{len(PANELS) + 4:02d}-execute-tools-reasoning{suffix}.png"
-    window.grab().save(str(path))
-    written.append(path)
-    panel.set_tools([])
-    panel.model_edit.clear()
+    await shot("compare")
+    columns = panel.compare_view.columns
+    if columns and columns[0].turn is not None:
+        columns[0].continue_button.click()
+        await _settle(0.5)
+
+    panel.new_conversation()
+    panel.composer.attachments.add_files([str(_chart_png(tmp / "latency-chart.png"))])
+    await _until_idle(panel)
+    panel.composer.prompt_edit.setPlainText("What does this chart show? Which model is slowest?")
+    panel.send()
+    await _until_idle(panel)
+    await shot("image")
+
+    panel.new_conversation()
+    panel.set_tools([WEATHER_TOOL])
+    panel.preset_bar.model_edit.setText(TOOL_REASONER)
+    panel.preset_bar.changed.emit(panel.preset_bar.preset())
+    panel.composer.prompt_edit.setPlainText("What's the weather in Paris today? Do I need an umbrella?")
+    panel.send()
+    await _until_idle(panel)
+    await _settle(0.4)  # the thread reloads with the stored answer
+    rows = panel.thread_model.rows
+    if rows:
+        panel.thread_model.toggle(rows[-1].key, "reasoning")
+    await shot("tools-reasoning")
     return written
 
 
@@ -265,7 +394,7 @@ async def _alerts_and_desktop(ctx: GuiContext, window: MainWindow, out: Path, su
         if not any(t.alert is event for t in window.toasts.toasts):
             window.notifier.notify(event)
     await _settle(1.0)
-    path = out / f"{len(PANELS) + 5:02d}-alerts{suffix}.png"
+    path = out / f"{len(PANELS) + 7:02d}-alerts{suffix}.png"
     window.grab().save(str(path))
     written.append(path)
     for toast in list(window.toasts.toasts):
@@ -274,7 +403,7 @@ async def _alerts_and_desktop(ctx: GuiContext, window: MainWindow, out: Path, su
     panel: Any = window.show_panel("Configure")
     panel.show_tab("Desktop")
     await _settle(0.5)
-    path = out / f"{len(PANELS) + 6:02d}-configure-desktop{suffix}.png"
+    path = out / f"{len(PANELS) + 8:02d}-configure-desktop{suffix}.png"
     window.grab().save(str(path))
     written.append(path)
     panel.show_tab("Providers & keys")

@@ -1,30 +1,46 @@
-"""How a finished answer reads in Execute (pure formatting, rich text): who answered — with a "Simulated" tag
-when AutoDevAI's simulator did — its tokens, cost (or "unknown"), timings, the fallback trail, a refusal, why
-routing chose the model and which fallbacks were ready; a failed request's error class, attempts and hint; and a
-pydantic validation error as plain sentences.
+"""How an answer's details read (pure formatting, rich text): who answered — with a "Simulated" tag when
+AutoDevAI's simulator did —, its tokens, cost (or "unknown"), timings, how the thread was fitted into the window,
+the fallback trail, a refusal, and why routing chose the model; a failed request's error class, attempts and hint;
+and a pydantic validation error as plain sentences.
+
+The details come from a stored answer (``ThreadMessage``: its columns and ``extra`` — reasons, attempts, latency,
+time to first token, finish reason, tool calls, refusal, fit), so an answer from last week explains itself as well
+as one that just arrived.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
+from autodevai.engine.conversations import ThreadMessage
 from autodevai.engine.errors import Attempt, EngineError
-from autodevai.engine.types import EngineResponse
 from autodevai.gui.labels import cost_html, simulated_html
 from autodevai.gui.theme import state_color
 from autodevai.text import fmt_ms, fmt_tokens
 from autodevai.text import validation_text as _validation_text
 
-__all__ = ["MUTED", "attempts_trail", "details_html", "error_html", "validation_text"]
+__all__ = ["MUTED", "attempts_of", "attempts_trail", "error_html", "message_details_html", "validation_text"]
 
 MUTED = "#8b9099"  # the themes' placeholder gray: readable on light and dark backgrounds
+GAP = "margin-top:6px"  # between the sections of an answer's details
 
 
 def _e(text: object) -> str:
     return html.escape(str(text))
+
+
+def attempts_of(extra: Mapping[str, Any]) -> list[Attempt]:
+    """The attempts stored with an answer (``extra["attempts"]``) as ``Attempt`` values."""
+    out = []
+    for a in extra.get("attempts") or ():
+        if isinstance(a, Mapping):
+            out.append(Attempt(str(a.get("provider", "")), str(a.get("model", "")), str(a.get("outcome", "")),
+                               str(a.get("detail", ""))))  # fmt: skip
+    return out
 
 
 def attempts_trail(attempts: Sequence[Attempt]) -> str:
@@ -42,48 +58,42 @@ def attempts_trail(attempts: Sequence[Attempt]) -> str:
     return ", then ".join(parts)
 
 
-def details_html(resp: EngineResponse) -> str:
-    """Rich text for a finished answer: who answered, tokens, cost, timings, and the routing explanation."""
-    u = resp.usage
-    counted = ((u.reasoning_tokens, "reasoning"), (u.cached_tokens, "cached"))
-    extra = ", ".join(f"{fmt_tokens(n)} {what}" for n, what in counted if n)
-    tokens = f"{fmt_tokens(u.prompt_tokens)} in · {fmt_tokens(u.completion_tokens)} out"
-    rows = [
-        ("Model", f"<b>{_e(resp.model)}</b>"),
-        ("Provider", _e(resp.provider)),
-        ("Tokens", tokens + (f" ({extra})" if extra else "")),
-        ("Cost", cost_html(resp.cost_usd, resp.cost_source, MUTED)),
-        ("Latency", fmt_ms(resp.latency_ms)),
-        ("First token", fmt_ms(resp.ttft_ms)),
+def message_details_html(m: ThreadMessage) -> str:
+    """Rich text for a stored answer: who answered, tokens, cost, timings, context fit, fallbacks and why."""
+    extra = m.extra
+    if not m.request_id and not m.latency_ms:
+        who = f"<b>{_e(m.model)}</b> · " if m.model else ""
+        return f'<p>{who}<span class="muted">Imported: no request details are known for this answer.</span></p>'
+    rows = [("Model", f"<b>{_e(m.model or 'unknown')}</b>"), ("Provider", _e(m.provider or "–"))]
+    if m.simulated:
+        rows.append(("Answer", simulated_html()))
+    rows += [
+        ("Tokens", f"{fmt_tokens(m.prompt_tokens)} in · {fmt_tokens(m.completion_tokens)} out"),
+        ("Cost", cost_html(m.cost_usd, m.cost_source, MUTED)),
+        ("Latency", fmt_ms(m.latency_ms or extra.get("latency_ms"))),
     ]
-    if resp.simulated:  # the badge's tooltip (and the Answer header's) says what it means
-        rows.insert(1, ("Answer", simulated_html()))
-    if resp.tool_calls:
-        names = ", ".join(dict.fromkeys(c.name for c in resp.tool_calls))
-        rows.append(("Tool calls", f"{len(resp.tool_calls)} ({_e(names)})"))
-    cells = "".join(f'<tr><td style="color:{MUTED}; padding-right:14px">{k}</td><td>{v}</td></tr>' for k, v in rows)
-    out = [f'<table cellspacing="0" cellpadding="2">{cells}</table>']
-
-    if resp.fell_back:
-        color = state_color("warning")
-        out.append(f'<p style="margin-top:10px"><b style="color:{color}">Fell back</b><br>')
-        out.append(f"{_e(attempts_trail(resp.attempts))}</p>")
-    if resp.refusal:
-        out.append(f'<p style="margin-top:10px"><b style="color:{state_color("warning")}">Refused</b><br>')
-        out.append(f"{_e(resp.refusal)}</p>")
-    if resp.finish_reason == "length":
-        out.append(
-            f'<p style="color:{state_color("warning")}">The answer stopped at the max-tokens limit; '
-            "raise Max tokens for a longer one.</p>"
-        )
-    route = resp.route
-    out.append(f'<p style="margin-top:10px"><b>Why this model</b> <span style="color:{MUTED}">· ')
-    out.append(f"{_e(route.preference.value)}</span><br>")
-    out.append("<br>".join(f"• {_e(r)}" for r in route.reasons) or "• no explanation given")
-    out.append("</p>")
-    fallbacks = [c.model for c in route.candidates[1:]]
-    out.append('<p style="margin-top:10px"><b>Fallbacks ready</b><br>')
-    out.append("<br>".join(f"{i}. {_e(m)}" for i, m in enumerate(fallbacks, 1)) or "none")
+    if extra.get("ttft_ms") is not None:
+        rows.append(("First token", fmt_ms(extra.get("ttft_ms"))))
+    rows.append(("Context", _e(extra.get("fit") or "the whole thread was sent")))
+    calls = extra.get("tool_calls") or ()
+    if calls:
+        names = ", ".join(dict.fromkeys(str((c.get("function") or {}).get("name", "?")) for c in calls))
+        rows.append(("Tool calls", f"{len(calls)} ({_e(names)})"))
+    cells = "".join(f'<tr><td class="key">{k}</td><td>{v}</td></tr>' for k, v in rows)
+    out = [f'<table cellspacing="0" cellpadding="1">{cells}</table>']
+    attempts = attempts_of(extra)
+    warn = state_color("warning")
+    if len(attempts) > 1 or any(a.outcome != "ok" for a in attempts):
+        out.append(f'<p style="{GAP}"><b style="color:{warn}">Fell back</b><br>{_e(attempts_trail(attempts))}</p>')
+    else:
+        out.append(f'<p style="{GAP}"><b>Fallbacks</b><br><span class="muted">none needed</span></p>')
+    if extra.get("refusal"):
+        out.append(f'<p style="{GAP}"><b style="color:{warn}">Refused</b><br>{_e(extra["refusal"])}</p>')
+    if extra.get("finish_reason") == "length":
+        out.append(f'<p style="color:{warn}">The answer stopped at the max-tokens limit; raise Max tokens.</p>')
+    reasons = [str(r) for r in extra.get("reasons") or ()]
+    out.append(f'<p style="{GAP}"><b>Why this model</b><br>')
+    out.append("<br>".join(f"• {_e(r)}" for r in reasons) or '<span class="muted">no explanation stored</span>')
     out.append("</p>")
     return "".join(out)
 

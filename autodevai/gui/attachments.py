@@ -1,24 +1,17 @@
-"""Images attached to a prompt (the Execute panel): reading and encoding them off the UI thread, the strip of
-removable chips (thumbnail, name, pixel size and bytes) under the prompt, the prompt editor that takes pasted and
-dropped images, and the non-blocking file picker.
-
-An image is sent as a base64 ``data:`` URL in an ``image_url`` part (OpenAI's chat-completions shape), so routing
-sends the request to a model that reads images. PNG, JPEG, GIF and WEBP files go as they are; any other format Qt
-reads (BMP, TIFF, SVG, ...) and pasted images are encoded as PNG. Reading, decoding and base64 run in a worker
-thread (``GuiContext.run_cpu``); files over 20 MB (OpenAI's per-image limit) are refused before they are read.
+"""Attachments on a message being written (the Execute panel's composer): the strip of removable chips
+(thumbnail or file mark, name, size) under the prompt, the prompt editor that takes pasted and dropped images and
+files, and the non-blocking file picker. Reading and encoding the files is ``attachment_files``' job, in a worker
+thread.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QImageReader, QImageWriter, QPixmap
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -31,146 +24,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from autodevai.gui.attachment_files import THUMB_PX, Attachment, AttachmentError, attachment_file, pasted_image
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.widgets import see_through
 
-__all__ = [
-    "MAX_ATTACHMENTS",
-    "MAX_IMAGE_BYTES",
-    "Attachment",
-    "AttachmentError",
-    "AttachmentStrip",
-    "PromptEdit",
-    "image_bytes",
-    "image_file",
-    "pasted_image",
-    "pick_images",
-]
+__all__ = ["MAX_ATTACHMENTS", "AttachmentChip", "AttachmentStrip", "PromptEdit", "pick_files"]
 
 log = logging.getLogger("autodevai.gui")
 
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS = 8
-THUMB_PX = 40
-SENT_AS_IS = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
-PICKER_FILTER = "Images (*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.svg);;All files (*)"
+PICKER_FILTER = (
+    "Images, PDFs and text (*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.svg *.pdf *.txt *.md *.py *.js "
+    "*.ts *.json *.toml *.yaml *.yml *.csv *.html *.css *.sql *.sh *.rs *.go *.java *.c *.h *.cpp *.rb *.log);;"
+    "All files (*)"
+)
 
 
-class AttachmentError(ValueError):
-    """An image that cannot be attached; the message names it and says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    """One attached image, ready to send: ``data_url`` is what goes in the request."""
-
-    name: str
-    media_type: str
-    data_url: str
-    size: int  # bytes sent (before base64)
-    width: int
-    height: int
-    thumb: QImage
-
-    def part(self) -> dict[str, Any]:
-        """The ``image_url`` content part for a chat message."""
-        return {"type": "image_url", "image_url": {"url": self.data_url}}
-
-    def describe(self) -> str:
-        return f"{self.width}×{self.height} · {fmt_bytes(self.size)}"
-
-
-def fmt_bytes(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    if n < 1024 * 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / (1024 * 1024):.1f} MB"
-
-
-# ---- reading and encoding (worker thread: QImage, QImageReader and QBuffer are reentrant) ------------------
-
-
-def _data_url(media_type: str, data: bytes) -> str:
-    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def _thumb(image: QImage) -> QImage:
-    return image.scaled(
-        THUMB_PX * 2, THUMB_PX * 2, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-    )
-
-
-def _png(image: QImage) -> bytes:
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QImageWriter(buffer, QByteArray(b"png"))
-    if not writer.write(image):
-        raise AttachmentError(f"the image could not be encoded as PNG ({writer.errorString()})")
-    return bytes(buffer.data().data())
-
-
-def _attachment(name: str, media_type: str, data: bytes, image: QImage) -> Attachment:
-    url = _data_url(media_type, data)
-    return Attachment(name, media_type, url, len(data), image.width(), image.height(), _thumb(image))
-
-
-def image_bytes(data: bytes, name: str) -> Attachment:
-    """An attachment from an image file's bytes. Raises ``AttachmentError`` for anything but a readable image."""
-    if len(data) > MAX_IMAGE_BYTES:
-        raise AttachmentError(f"{name} is {fmt_bytes(len(data))}; images are limited to {fmt_bytes(MAX_IMAGE_BYTES)}")
-    buffer = QBuffer()
-    buffer.setData(QByteArray(data))
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer)
-    fmt = bytes(reader.format().data()).decode("ascii", "replace").lower()
-    if not fmt:
-        raise AttachmentError(f"{name} is not an image (attach PNG, JPEG, GIF, WEBP or another common format)")
-    image = reader.read()
-    if image.isNull():
-        raise AttachmentError(f"{name}: the image cannot be read ({reader.errorString()})")
-    media_type = SENT_AS_IS.get(fmt)
-    if media_type is None:  # a format models do not take: send it as PNG
-        data, media_type = _png(image), "image/png"
-        if len(data) > MAX_IMAGE_BYTES:
-            raise AttachmentError(f"{name} is {fmt_bytes(len(data))} as PNG; the limit is 20 MB")
-    return _attachment(name, media_type, data, image)
-
-
-def image_file(path: str) -> Attachment:
-    """An attachment from an image file; refuses a missing or too large file before reading it."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if not p.is_file():
-            raise AttachmentError(f"{p.name} is not a file")
-        if size > MAX_IMAGE_BYTES:
-            raise AttachmentError(f"{p.name} is {fmt_bytes(size)}; images are limited to 20 MB")
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise AttachmentError(f"{p.name}: no such file") from None
-    except OSError as exc:
-        raise AttachmentError(f"{p.name} cannot be read ({exc.strerror or exc})") from None
-    return image_bytes(data, p.name)
-
-
-def pasted_image(image: QImage, name: str) -> Attachment:
-    """An attachment from an image on the clipboard (or dropped as image data), encoded as PNG."""
-    if image.isNull():
-        raise AttachmentError("the clipboard holds no readable image")
-    data = _png(image)
-    if len(data) > MAX_IMAGE_BYTES:
-        raise AttachmentError(f"the pasted image is {fmt_bytes(len(data))} as PNG; the limit is 20 MB")
-    return _attachment(name, "image/png", data, image)
-
-
-# ---- widgets ----------------------------------------------------------------------------------------------
-
-
-def pick_images(parent: QWidget, on_chosen: Callable[[list[str]], None]) -> QFileDialog:
-    """Open a file picker for images without blocking (``open()``, not ``exec()``); ``on_chosen(paths)`` runs
-    when the user picks. Returns the dialog (it deletes itself when closed)."""
-    dialog = QFileDialog(parent, "Attach images")
+def pick_files(parent: QWidget, on_chosen: Callable[[list[str]], None]) -> QFileDialog:
+    """Open a file picker without blocking (``open()``, not ``exec()``); ``on_chosen(paths)`` runs when the user
+    picks. Returns the dialog (it deletes itself when closed)."""
+    dialog = QFileDialog(parent, "Attach files")
     dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
     dialog.setNameFilter(PICKER_FILTER)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -184,8 +57,8 @@ def _local_files(mime: QMimeData) -> list[str]:
 
 
 class PromptEdit(QPlainTextEdit):
-    """The prompt editor: text as usual; pasted or dropped images (and image files) go to the attachments. Text
-    wins when the clipboard holds both (a spreadsheet's cells come with a picture of them)."""
+    """The prompt editor: text as usual; pasted or dropped images and files go to the attachments. Text wins when
+    the clipboard holds both (a spreadsheet's cells come with a picture of them)."""
 
     files_dropped = Signal(list)  # local file paths
     image_pasted = Signal(QImage)
@@ -207,7 +80,7 @@ class PromptEdit(QPlainTextEdit):
 
 
 class AttachmentChip(QFrame):
-    """One attachment: its thumbnail, name, pixel size and bytes, and a button that removes it."""
+    """One attachment: its thumbnail (or a mark saying PDF or TXT), name and size, and a button that removes it."""
 
     def __init__(self, attachment: Attachment, on_remove: Callable[[Attachment], None]) -> None:
         super().__init__()
@@ -222,8 +95,14 @@ class AttachmentChip(QFrame):
         thumb = QLabel()
         thumb.setFixedSize(THUMB_PX, THUMB_PX)
         thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        pixmap = QPixmap.fromImage(attachment.thumb)
-        thumb.setPixmap(pixmap.scaled(QSize(THUMB_PX, THUMB_PX), Qt.AspectRatioMode.KeepAspectRatio))
+        if attachment.thumb is not None:
+            pixmap = QPixmap.fromImage(attachment.thumb)
+            thumb.setPixmap(pixmap.scaled(QSize(THUMB_PX, THUMB_PX), Qt.AspectRatioMode.KeepAspectRatio))
+        else:
+            thumb.setText("PDF" if attachment.kind == "pdf" else "TXT")
+            thumb.setStyleSheet(
+                "font-weight: 600; font-size: 11px; border: 1px solid palette(mid); border-radius: 4px;"
+            )
         row.addWidget(thumb)
         text = QVBoxLayout()
         text.setSpacing(0)
@@ -244,8 +123,8 @@ class AttachmentChip(QFrame):
 
 
 class AttachmentStrip(QWidget):
-    """The attached images as chips in one scrollable row; hidden while there are none. Files and images are read
-    in a worker thread (``add_files`` / ``add_image`` return at once); ``failed`` says why one was refused."""
+    """The attachments as chips in one scrollable row; hidden while there are none. Files and images are read in a
+    worker thread (``add_files`` / ``add_image`` return at once); ``failed`` says why one was refused."""
 
     changed = Signal()
     failed = Signal(str)
@@ -258,6 +137,8 @@ class AttachmentStrip(QWidget):
         self.pending = 0
         self._generation = 0
         self._pasted = 0
+        self._added = 0
+        self._orders: list[int] = []  # when each attachment was added, for keeping them in that order
         self.setAcceptDrops(True)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -265,7 +146,7 @@ class AttachmentStrip(QWidget):
         self._row = QHBoxLayout(inner)
         self._row.setContentsMargins(0, 0, 0, 0)
         self._row.setSpacing(6)
-        self.loading_label = QLabel("Reading image…")
+        self.loading_label = QLabel("Reading…")
         self.loading_label.setProperty("role", "muted")
         self._row.addWidget(self.loading_label)
         self._row.addStretch(1)
@@ -290,15 +171,15 @@ class AttachmentStrip(QWidget):
         return self.pending > 0
 
     def parts(self) -> list[dict[str, Any]]:
-        """The ``image_url`` parts of every attachment, in the order they were added."""
+        """The content part of every attachment (image, file or text), in the order they were added."""
         return [a.part() for a in self.attachments]
 
     def add_files(self, paths: Sequence[str]) -> None:
-        """Attach image files (read in a worker thread; each appears as a chip when ready)."""
+        """Attach files (read in a worker thread; each appears as a chip when ready)."""
         for path in paths:
             if self._full():
                 return
-            self._load(self.ctx.run_cpu(image_file, path))
+            self._load(self.ctx.run_cpu(attachment_file, path))
 
     def add_image(self, image: QImage, name: str | None = None) -> None:
         """Attach image data (a paste), encoded as PNG in a worker thread."""
@@ -310,6 +191,7 @@ class AttachmentStrip(QWidget):
 
     def remove(self, attachment: Attachment) -> None:
         if attachment in self.attachments:
+            del self._orders[self.attachments.index(attachment)]
             self.attachments.remove(attachment)
             self._rebuild()
 
@@ -318,6 +200,7 @@ class AttachmentStrip(QWidget):
         self._generation += 1
         self.pending = 0
         self.attachments.clear()
+        self._orders.clear()
         self._rebuild()
 
     # ---- drag and drop onto the strip -----------------------------------------------------------------------
@@ -341,30 +224,34 @@ class AttachmentStrip(QWidget):
     def _full(self) -> bool:
         if len(self.attachments) + self.pending < MAX_ATTACHMENTS:
             return False
-        self.failed.emit(f"At most {MAX_ATTACHMENTS} images per prompt; remove one to attach another.")
+        self.failed.emit(f"At most {MAX_ATTACHMENTS} attachments per message; remove one to attach another.")
         return True
 
     def _load(self, work: Any) -> None:
         generation = self._generation
+        self._added += 1
+        order = self._added
         self.pending += 1
         self._update()
         self.ctx.spawn(
             work,
-            on_result=lambda a: self._arrived(generation, a, None),
-            on_error=lambda e: self._arrived(generation, None, e),
-            name="attach-image",
+            on_result=lambda a: self._arrived(generation, order, a, None),
+            on_error=lambda e: self._arrived(generation, order, None, e),
+            name="attach-file",
         )
 
-    def _arrived(self, generation: int, attachment: Attachment | None, error: BaseException | None) -> None:
+    def _arrived(self, generation: int, order: int, attachment: Attachment | None, error: BaseException | None) -> None:
         if generation != self._generation:
             return  # cleared meanwhile
         self.pending -= 1
-        if attachment is not None:
-            self.attachments.append(attachment)
+        if attachment is not None:  # in the order they were added, whichever was read first
+            at = sum(1 for n in self._orders if n < order)
+            self._orders.insert(at, order)
+            self.attachments.insert(at, attachment)
             self._rebuild()
         else:
             if not isinstance(error, AttachmentError | OSError):
-                log.error("attaching an image failed", exc_info=error)
+                log.error("attaching a file failed", exc_info=error)
             self._update()
             self.failed.emit(str(error) or type(error).__name__)
 

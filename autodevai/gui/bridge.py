@@ -60,6 +60,8 @@ class EngineEvents(QObject):
     busy = Signal(bool)  # long work started / ended (status bar spinner)
     gateway_changed = Signal(str)  # the status line of the local gateway ("Gateway http://…/v1" or "Gateway off")
     alert = Signal(object)  # AlertEvent: a breaker opened, a budget cap 80 %/100 % spent, a latency/error trend
+    conversations_changed = Signal(str)  # a conversation (this id) got a message outside the Execute panel
+    open_conversation = Signal(str)  # show this conversation in the Execute panel
 
     def record(self, event: RequestEvent) -> None:
         self.request_recorded.emit(event)

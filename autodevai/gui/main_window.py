@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
             "The local OpenAI-compatible endpoint (`autodevai config set gateway.enabled true`)"
         )
         ctx.events.use_model.connect(self._use_model)
+        ctx.events.open_conversation.connect(self.open_conversation)
         self.toasts = ToastStack(right)
         self.notifier = AlertNotifier(ctx, self.toasts, self)
         self.notifier.open_status.connect(self._open_status)
@@ -181,6 +182,17 @@ class MainWindow(QMainWindow):
         use = getattr(panel, "use_model", None)
         if callable(use):
             use(model_id)
+
+    def open_conversation(self, conversation_id: str) -> None:
+        """Bring the window up on Execute with this conversation open (from the tray's quick prompt)."""
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        panel = self.show_panel("Execute")
+        open_ = getattr(panel, "open_conversation", None)
+        if callable(open_):
+            open_(conversation_id)
 
     def current_title(self) -> str:
         return PANELS[max(self.sidebar.currentRow(), 0)][0]

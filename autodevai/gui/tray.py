@@ -1,16 +1,18 @@
 """The system tray: an icon with a menu (quick prompt, show the window, quit), the "keep running in the tray"
-setting, and the quick-prompt popup — a small window that streams one answer through the same engine API as
-the Execute panel. The popup works on its own, so it is usable (and testable) where no tray exists.
+setting, and the quick-prompt popup — a small window that continues your last conversation (or starts one) and
+streams the answer through the same conversation API as the Execute panel. The popup works on its own, so it is
+usable (and testable) where no tray exists.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
-from pydantic import ValidationError
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QCursor, QGuiApplication, QIcon, QKeyEvent
+from PySide6.QtGui import QCursor, QGuiApplication, QIcon, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -18,18 +20,18 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
     QSystemTrayIcon,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from autodevai.engine.chat import ChatTurn
+from autodevai.engine.conversations import Conversation
 from autodevai.engine.errors import Cancelled
-from autodevai.engine.prompt import build_request
-from autodevai.engine.types import EngineResponse, Preference
-from autodevai.gui.answer_details import validation_text
-from autodevai.gui.answer_stream import AnswerStream
 from autodevai.gui.bridge import GuiContext
+from autodevai.gui.chat.stream import ChatStream, StreamUpdate
 from autodevai.gui.icon import app_icon
 from autodevai.gui.labels import cost_text, simulated_badge
 from autodevai.gui.theme import state_color
@@ -41,18 +43,21 @@ KEEP_RUNNING_KEY = "tray/keep_running"
 
 
 class QuickPromptPopup(QWidget):
-    """A small always-on-top window: one prompt line (Enter sends), the streamed answer, Copy, and a line with
-    the model, cost and latency. Esc stops a running request, or hides the popup."""
+    """A small always-on-top window: continue the last conversation or start a new one, one prompt line (Enter
+    sends), the streamed answer, Copy, Open in the window, and a line with the model, cost and latency. Esc stops a
+    running answer, or hides the popup."""
 
-    finished = Signal(object)  # EngineResponse, or the exception the request ended with
+    finished = Signal(object)  # ChatTurn, or the exception the turn ended with
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
         flags = Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
         super().__init__(parent, flags)
         self.ctx = ctx
+        self.last: Conversation | None = None  # the conversation "Continue" sends to
+        self.conversation_id = ""  # the conversation of the last answer shown
         self.setObjectName("quick-prompt")
         self.setWindowTitle("AutoDevAI quick prompt")
-        self.resize(480, 340)
+        self.resize(480, 360)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         frame = QFrame()
@@ -78,6 +83,21 @@ class QuickPromptPopup(QWidget):
         top.addWidget(close)
         col.addLayout(top)
 
+        where = QHBoxLayout()
+        self.continue_radio = QRadioButton("Continue")
+        self.continue_radio.setToolTip("Send to your most recent conversation: the model sees what was said there")
+        self.new_radio = QRadioButton("New conversation")
+        self.new_radio.setToolTip("Start a new conversation with this prompt")
+        self.new_radio.setChecked(True)
+        self.continue_radio.setEnabled(False)
+        group = QButtonGroup(self)
+        group.addButton(self.continue_radio)
+        group.addButton(self.new_radio)
+        where.addWidget(self.continue_radio)
+        where.addWidget(self.new_radio)
+        where.addStretch(1)
+        col.addLayout(where)
+
         self.prompt_edit = QLineEdit()
         self.prompt_edit.setPlaceholderText("Ask anything…")
         self.prompt_edit.setClearButtonEnabled(True)
@@ -96,6 +116,11 @@ class QuickPromptPopup(QWidget):
         self.info_label.setWordWrap(True)
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bottom.addWidget(self.info_label, 1)
+        self.open_button = QPushButton("Open")
+        self.open_button.setToolTip("Show this conversation in the AutoDevAI window")
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self._open)
+        bottom.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignTop)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the answer to the clipboard")
         self.copy_button.setEnabled(False)
@@ -103,34 +128,70 @@ class QuickPromptPopup(QWidget):
         bottom.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
         col.addLayout(bottom)
 
-        self.stream = AnswerStream(ctx, self.answer_view, self)
+        self.stream = ChatStream(ctx, self)
         self.stream.first_token.connect(lambda: self._info("Streaming…"))
+        self.stream.update.connect(self._append)
         self.stream.finished.connect(self._on_finished)
         self._copied = QTimer(self)
         self._copied.setSingleShot(True)
         self._copied.setInterval(1500)
         self._copied.timeout.connect(lambda: self.copy_button.setText("Copy"))
+        ctx.events.engine_ready.connect(lambda _app: self.refresh_last())
 
     @property
     def is_running(self) -> bool:
         return self.stream.running
 
+    def refresh_last(self) -> None:
+        """Look up the most recent conversation for "Continue" (in the background)."""
+        if not self.ctx.ready:
+            return
+
+        def show(conversations: list[Conversation]) -> None:
+            latest = max(conversations, key=lambda c: c.updated, default=None)
+            self.set_last(latest)
+
+        self.ctx.spawn(self.ctx.engine.conversations.listing(), on_result=show, name="quick-prompt-last")
+
+    def set_last(self, conversation: Conversation | None) -> None:
+        """The conversation "Continue" sends to (None: only "New conversation" is possible)."""
+        had = self.last is not None
+        self.last = conversation
+        self.continue_radio.setEnabled(conversation is not None)
+        if conversation is None:
+            self.continue_radio.setText("Continue")
+            self.new_radio.setChecked(True)
+            return
+        title = conversation.title if len(conversation.title) <= 32 else conversation.title[:31] + "…"
+        self.continue_radio.setText(f"Continue “{title}”")
+        self.continue_radio.setToolTip(f"Send to “{conversation.title}”: the model sees what was said there")
+        if not had:
+            self.continue_radio.setChecked(True)
+
     def send(self) -> bool:
-        """Stream the prompt with the default routing preference. Returns False when nothing was sent."""
+        """Stream the prompt's answer in the last conversation or a new one. Returns False when nothing was sent."""
         if self.is_running:
             return False
         if not self.ctx.ready:
             self._info("The engine is still starting; try again in a moment.", error=True)
             return False
-        pref: Preference = self.ctx.engine.settings.routing.default_preference
-        try:
-            request = build_request(self.prompt_edit.text(), preference=pref)
-        except ValidationError as exc:
-            self._info(validation_text(exc), error=True)
+        text = self.prompt_edit.text()
+        if not text.strip():
+            self._info("The prompt is empty: type a question first.", error=True)
             return False
+        target = self.last.id if self.continue_radio.isChecked() and self.last is not None else None
+        conversations = self.ctx.engine.conversations
+
+        async def turn() -> AsyncIterator[Any]:
+            cid = target or (await conversations.create()).id
+            self.conversation_id = cid
+            async for item in conversations.send(cid, text):
+                yield item
+
         self.copy_button.setEnabled(False)
         self.simulated_badge.hide()
-        self.stream.start(request, pref)
+        self.answer_view.clear()
+        self.stream.start(turn)
         self._info("Waiting for the first token…")
         return True
 
@@ -146,6 +207,7 @@ class QuickPromptPopup(QWidget):
 
     def show_near(self, anchor: QPoint | None = None) -> None:
         """Show the popup next to ``anchor`` (the tray icon or the cursor), inside that screen, and focus it."""
+        self.refresh_last()
         anchor = anchor if anchor is not None else QCursor.pos()
         screen = QGuiApplication.screenAt(anchor) or QGuiApplication.primaryScreen()
         if screen is not None:
@@ -171,23 +233,41 @@ class QuickPromptPopup(QWidget):
             return
         super().keyPressEvent(event)
 
+    def _append(self, update: StreamUpdate) -> None:
+        if update.text:
+            cursor = QTextCursor(self.answer_view.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(update.text)
+            bar = self.answer_view.verticalScrollBar()
+            bar.setValue(bar.maximum())
+
     def _info(self, text: str, *, error: bool = False) -> None:
         self.info_label.setStyleSheet(f"color: {state_color('error')};" if error else "")
         self.info_label.setText(text)
 
+    def _open(self) -> None:
+        if self.conversation_id:
+            self.ctx.events.open_conversation.emit(self.conversation_id)
+
     def _on_finished(self, result: object) -> None:
-        has_text = bool(self.answer_view.toPlainText())
-        self.copy_button.setEnabled(has_text)
-        if isinstance(result, EngineResponse):
-            fell = " · fell back" if result.fell_back else ""
-            cost = cost_text(result.cost_usd, result.cost_source)
+        if isinstance(result, ChatTurn):
+            answer = result.answer
+            if answer.text != self.answer_view.toPlainText():
+                self.answer_view.setPlainText(answer.text)
+            fell = " · fell back" if result.response.fell_back else ""
+            cost = cost_text(answer.cost_usd, answer.cost_source)
             cost = f"cost {cost}" if cost == "unknown" else cost
-            self._info(f"{result.model} · {cost} · {fmt_ms(result.latency_ms)}{fell}")
-            self.simulated_badge.setVisible(result.simulated)
+            self._info(f"{answer.model} · {cost} · {fmt_ms(answer.latency_ms)}{fell}")
+            self.simulated_badge.setVisible(answer.simulated)
         elif isinstance(result, Cancelled):
-            self._info("Stopped — the partial answer is kept" if has_text else "Stopped")
+            self._info("Stopped — the partial answer is kept" if self.answer_view.toPlainText() else "Stopped")
         elif isinstance(result, BaseException):
             self._info(str(result), error=True)
+        self.copy_button.setEnabled(bool(self.answer_view.toPlainText()))
+        self.open_button.setEnabled(bool(self.conversation_id))
+        if self.conversation_id:
+            self.ctx.events.conversations_changed.emit(self.conversation_id)
+            self.refresh_last()  # "Continue" now means this conversation
         self.finished.emit(result)
 
 

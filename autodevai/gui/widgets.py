@@ -1,10 +1,12 @@
-"""Small widgets every panel uses: page header, cards, key/value grids, state badges, an error banner."""
+"""Small widgets every panel uses: page header, cards, key/value grids, state badges, an error banner, a label that
+elides instead of widening its layout."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -24,6 +27,7 @@ from autodevai.gui.theme import state_color
 __all__ = [
     "Banner",
     "Card",
+    "ElidedLabel",
     "KeyValueGrid",
     "RunBox",
     "badge_html",
@@ -44,6 +48,27 @@ def see_through(scroll: QScrollArea) -> None:
     inner = scroll.widget()
     if inner is not None:
         inner.setAutoFillBackground(False)
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that ends in "…" when it does not fit (the full text is its tooltip), so a long
+    status or title never forces its layout wider."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        elided = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), elided)
 
 
 def header(title: str, subtitle: str = "") -> QWidget:

@@ -161,11 +161,13 @@ def test_a_request_stopped_in_execute_shows_as_cancelled_not_as_a_failure(harnes
         execute: Any = window.show_panel("Execute")
         results: list[object] = []
         execute.finished.connect(results.append)
-        execute.model_edit.setText(MODEL)
-        execute.prompt_edit.setPlainText("Explain circuit breakers in distributed systems")
+        execute.composer.once_edit.setText(MODEL)
+        execute.composer.prompt_edit.setPlainText("Explain circuit breakers in distributed systems")
         assert execute.send()
-        await harness.wait_until(lambda: execute.answer_view.toPlainText() != "", what="the first token")
-        qtbot.mouseClick(execute.stop_button, Qt.MouseButton.LeftButton)
+        live = execute.thread_model
+        await harness.wait_until(lambda: live.live is not None and live.live.text != "", what="the first token")
+        async with harness.wait_signal(execute.finished, what="the stop"):
+            qtbot.mouseClick(execute.composer.stop_button, Qt.MouseButton.LeftButton)
         assert isinstance(results[-1], Cancelled)
 
         metrics: Any = window.show_panel("Metrics")
