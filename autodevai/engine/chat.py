@@ -13,10 +13,13 @@ Every turn is an ordinary engine request (routing, budgets, breakers, metrics, t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
+from pydantic import ValidationError
 
 from autodevai.engine import errors as E
 from autodevai.engine.complexity import complexity
@@ -36,13 +39,15 @@ from autodevai.engine.conversations import (
     title_from,
 )
 from autodevai.engine.fitting import SAFETY, off_loop_if_long, tool_tokens
+from autodevai.engine.input_limits import user_message
 from autodevai.engine.messages import ChatMessage
 from autodevai.engine.ports import ConversationStore
 from autodevai.engine.runtime import Components
 from autodevai.engine.thread_fit import ThreadFit, fit_thread
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference, RouteDecision
+from autodevai.text import validation_text
 
-__all__ = ["COMPARE_ALIASES", "ChatTurn", "Conversations"]
+__all__ = ["COMPARE_ALIASES", "SUMMARY_PROMPT", "ChatTurn", "Conversations", "Execute", "Record", "Route", "Stream"]
 
 # What "compare" understands besides model ids: a routing preference that picks the model.
 COMPARE_ALIASES: dict[str, Preference] = {
@@ -122,25 +127,31 @@ class Conversations:
         return build_thread(conv, await self._store.messages(conversation_id))
 
     async def rename(self, conversation_id: str, title: str) -> None:
+        await self.get(conversation_id)  # an unknown id is an error, not a silent no-op
         title = " ".join(title.split())
         if not title:
             raise E.InvalidRequest("a conversation title cannot be empty")
-        await self._store.update(conversation_id, self._now(), title=title[:200])
+        await self._store.update(conversation_id, None, title=title[:200])
 
     async def pin(self, conversation_id: str, pinned: bool = True) -> None:
-        await self._store.update(conversation_id, self._now(), pinned=pinned)
+        await self.get(conversation_id)
+        await self._store.update(conversation_id, None, pinned=pinned)
 
     async def set_preset(self, conversation_id: str, preset: Preset) -> None:
-        await self._store.update(conversation_id, self._now(), preset=preset)
+        await self.get(conversation_id)
+        await self._store.update(conversation_id, None, preset=preset)
 
     async def delete(self, conversation_id: str) -> None:
         """Move to the deleted list (``restore`` undoes it; ``purge`` removes it for good)."""
+        await self.get(conversation_id)
         await self._store.update(conversation_id, self._now(), deleted_at=self._now())
 
     async def restore(self, conversation_id: str) -> None:
-        await self._store.update(conversation_id, self._now(), deleted_at=None)
+        await self.get(conversation_id)
+        await self._store.update(conversation_id, None, deleted_at=None)
 
     async def purge(self, conversation_id: str) -> None:
+        await self.get(conversation_id)
         await self._store.purge(conversation_id)
 
     async def search(self, text: str, limit: int = 50) -> list[SearchHit]:
@@ -176,10 +187,11 @@ class Conversations:
         ``StreamDelta`` pieces, then one ``ChatTurn``. ``options``: model, preference, max_tokens and any
         ``ChatRequest`` field."""
         conv = await self.get(conversation_id)
-        parent = options.pop("parent_id", None) or conv.head_id
+        parent = await self._reply_point(conversation_id, options.pop("parent_id", None) or conv.head_id)
         user = await self._add_user(conv, parent, content)
-        async for item in self._answer(conv, user, options):
-            yield item
+        async with contextlib.aclosing(self._answer(conv, user, options)) as items:  # a Stop reaches the answer
+            async for item in items:
+                yield item
 
     async def edit(
         self, conversation_id: str, message_id: str, content: Any, **options: Any
@@ -190,8 +202,9 @@ class Conversations:
         if old.role != "user":
             raise E.InvalidRequest("only your own messages can be edited")
         user = await self._add_user(conv, old.parent_id, content)
-        async for item in self._answer(conv, user, options):
-            yield item
+        async with contextlib.aclosing(self._answer(conv, user, options)) as items:  # a Stop reaches the answer
+            async for item in items:
+                yield item
 
     async def regenerate(self, conversation_id: str, message_id: str, **options: Any) -> AsyncGenerator[Any, None]:
         """Another answer to the user message before ``message_id`` (an answer) or to ``message_id`` itself (a
@@ -199,8 +212,9 @@ class Conversations:
         conv = await self.get(conversation_id)
         target = await self._message(conversation_id, message_id)
         user = target if target.role == "user" else await self._message(conversation_id, target.parent_id or "")
-        async for item in self._answer(conv, user, options):
-            yield item
+        async with contextlib.aclosing(self._answer(conv, user, options)) as items:  # a Stop reaches the answer
+            async for item in items:
+                yield item
 
     async def switch(self, conversation_id: str, message_id: str) -> Thread:
         """Make the branch through ``message_id`` current (its newest leaf becomes the head)."""
@@ -223,7 +237,8 @@ class Conversations:
 
         async def one(i: int, target: str) -> tuple[int, ChatTurn | E.EngineError]:
             alias = COMPARE_ALIASES.get(target)
-            opts = {**options, "preference": alias} if alias else {**options, "model": target}
+            # An alias routes even when the conversation pins a model ("" = no model, routed).
+            opts = {**options, "preference": alias, "model": ""} if alias else {**options, "model": target}
             try:
                 turn = None
                 async for item in self._answer(conv, user, opts, stream=False, head=False):
@@ -251,6 +266,14 @@ class Conversations:
 
     # ---- inside a turn --------------------------------------------------------------------------------------
 
+    async def _reply_point(self, conversation_id: str, head: str | None) -> str | None:
+        """Where a new message goes: after ``head``, unless ``head`` is a message of yours that never got an
+        answer (the turn failed or was stopped) — then the new one takes its place, as a branch beside it."""
+        if head is None:
+            return None
+        last = await self._message(conversation_id, head)
+        return last.parent_id if last.role == "user" else head
+
     async def _message(self, conversation_id: str, message_id: str) -> ThreadMessage:
         found = next((m for m in await self._store.messages(conversation_id) if m.id == message_id), None)
         if found is None:
@@ -258,9 +281,7 @@ class Conversations:
         return found
 
     async def _add_user(self, conv: Conversation, parent: str | None, content: Any) -> ThreadMessage:
-        checked = ChatMessage.model_validate({"role": "user", "content": content})
-        if not (checked.text.strip() or checked.has_media):
-            raise E.InvalidRequest("the message is empty")
+        checked = user_message(content)  # refuses an empty message and text that is not valid Unicode
         user = ThreadMessage(_new_id(), conv.id, parent, "user", _content(checked), self._now())
         await self._store.add_message(user)
         if conv.message_count == 0 and conv.title == "New conversation":
@@ -275,16 +296,28 @@ class Conversations:
         messages = await self._store.messages(conv.id)
         path = [m for m in path_to(user.id, {m.id: m for m in messages}) if m.kind == "message"]
         history = ([ChatMessage(role="system", content=conv.preset.system)] if conv.preset.system else []) + [
-            m.chat_message() for m in path
+            _answered(m, path[i + 1] if i + 1 < len(path) else None) for i, m in enumerate(path)
         ]
         request, preference, fit = await self._fitted(conv, history, options, messages, path)
         if stream:
             response: EngineResponse | None = None
-            async for item in self._stream(request, preference):
-                if isinstance(item, EngineResponse):
-                    response = item
-                else:
-                    yield item
+            partial: list[str] = []
+            try:
+                async for item in self._stream(request, preference):
+                    if isinstance(item, EngineResponse):
+                        response = item
+                    else:
+                        if isinstance(item, str):
+                            partial.append(item)
+                        yield item
+            except (GeneratorExit, asyncio.CancelledError, E.StreamInterrupted) as exc:
+                # Stopped (or cut) after it began: keep what came, so the thread shows it and continues after it.
+                if partial:
+                    why = "interrupted" if isinstance(exc, E.StreamInterrupted) else "stopped"
+                    kept = ThreadMessage(_new_id(), conv.id, user.id, "assistant", "".join(partial), p.clock.wall(),
+                                         extra={"stopped": why})  # fmt: skip
+                    await asyncio.shield(self._store.add_message(kept, head=head))
+                raise
             assert response is not None
         else:
             response = await self._execute(request, preference)
@@ -304,15 +337,19 @@ class Conversations:
         the preferred model's window (pinned to it, its fallbacks kept)."""
         p = self._parts
         preset = conv.preset
+        model = options.pop("model", None)
         fields: dict[str, Any] = {
-            "model": options.pop("model", None) or preset.model,
+            "model": (model or None) if model is not None else preset.model,
             "max_tokens": options.pop("max_tokens", None) or preset.max_tokens or 1024,
             "tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in preset.tools or ()] or None,
             "task_class": "chat",
             **options,
         }
         preference = fields.pop("preference", None) or preset.preference
-        request = ChatRequest.model_validate({**fields, "messages": history})
+        try:
+            request = ChatRequest.model_validate({**fields, "messages": history})
+        except ValidationError as exc:
+            raise E.InvalidRequest(validation_text(exc)[0]) from None
         tokens = await off_loop_if_long(history, lambda: p.counter.count_messages(history, None))
         tokens += tool_tokens(p.counter, request)
         try:
@@ -390,6 +427,15 @@ class Conversations:
         return ChatMessage(role="system", content=f"Summary of the earlier conversation:\n{stored.text}")
 
 
+def _answered(m: ThreadMessage, following: ThreadMessage | None) -> ChatMessage:
+    """``m`` as sent again: an answer's tool calls go only when tool results follow them (an API refuses tool
+    calls left unanswered; the chat answered them with text instead)."""
+    message = m.chat_message()
+    if message.tool_calls and (following is None or following.role != "tool"):
+        return message.model_copy(update={"tool_calls": None, "content": message.text or "(called a tool)"})
+    return message
+
+
 def _kept(fit: ThreadFit, history: Sequence[ChatMessage], system: int) -> int:
     """How many messages before the new one ``fit`` kept verbatim at the end."""
     kept = 0
@@ -430,6 +476,8 @@ def _answer_message(
         "latency_ms": r.latency_ms,
         "ttft_ms": r.ttft_ms,
         "finish_reason": r.finish_reason,
+        "reasoning_tokens": r.usage.reasoning_tokens,
+        "cached_tokens": r.usage.cached_tokens,
     }  # fmt: skip
     if r.tool_calls:
         extra["tool_calls"] = [c.as_json() for c in r.tool_calls]

@@ -63,6 +63,7 @@ _OPS = "+-*/x×÷"
 _EXPR_RE = re.compile(rf"-?{_NUM}(?:\s*[{re.escape(_OPS)}]\s*-?{_NUM})+")
 _TOKEN_RE = re.compile(rf"{_NUM}|[{re.escape(_OPS)}]")
 _CAPITAL_RE = re.compile(r"capital (?:city )?of\s+(?:the\s+)?([a-z][a-z .'-]*?)\s*[?.!]*\s*$", re.IGNORECASE)
+_ASKED_LENGTH = re.compile(r"\b(\d{2,5})\s+words\b", re.IGNORECASE)
 _WORD_RE = re.compile(r"\S+\s*")
 _TOPIC_RE = re.compile(r"[A-Za-z][A-Za-z\-]{3,23}")
 
@@ -299,10 +300,13 @@ def _prose(text: str, rng: random.Random, target_tokens: int) -> str:
     parts = [rng.choice(_OPENINGS).format(topic=topic)]
     pool = list(_SENTENCES)
     rng.shuffle(pool)
-    for sentence in pool:  # whole sentences only, as long as the reply stays within the target
-        if estimate_tokens(" ".join([*parts, sentence])) > target_tokens:
+    used = estimate_tokens(parts[0])
+    for i in range(10_000):  # whole sentences only, as long as the reply stays within the target
+        sentence = pool[i % len(pool)]
+        used += estimate_tokens(sentence) + 1
+        if used > target_tokens:
             break
-        parts.append(sentence)
+        parts.append(sentence if i % len(pool) or i == 0 else "\n\n" + sentence)  # a paragraph per round
     return " ".join(parts)
 
 
@@ -340,7 +344,10 @@ def _answer(seed: int, model: str, convo: str, last_user: str, max_tokens: int |
     task = _checkable(last_user, rng, draw, accuracy)
     text, checked, value = task if task is not None else (None, None, None)
     if text is None:
-        target = rng.randint(DEFAULT_REPLY_TOKENS // 2, DEFAULT_REPLY_TOKENS)
+        asked = _ASKED_LENGTH.search(last_user)  # "in about 3000 words": a long answer, for long-stream tests
+        target = (
+            int(int(asked.group(1)) * 4 / 3) if asked else rng.randint(DEFAULT_REPLY_TOKENS // 2, DEFAULT_REPLY_TOKENS)
+        )
         text = _prose(last_user, rng, target)
     text, cut = truncate(text, max_tokens if max_tokens and max_tokens > 0 else DEFAULT_REPLY_TOKENS * 4)
     return Answer(

@@ -184,3 +184,64 @@ async def test_a_v4_database_migrates_and_keeps_every_request(tmp_path: Path) ->
         assert await store.conversations.listing() == []
     finally:
         await store.close()
+
+
+async def test_changes_to_an_unknown_conversation_and_bad_options_are_typed_errors(make_engine: MakeEngine) -> None:
+    app = await make_engine()
+    for call in (
+        app.engine.conversations.rename("nope", "x"),
+        app.engine.conversations.pin("nope"),
+        app.engine.conversations.delete("nope"),
+        app.engine.conversations.restore("nope"),
+        app.engine.conversations.purge("nope"),
+    ):
+        with pytest.raises(E.InvalidRequest):
+            await call
+    conv = await app.engine.conversations.create()
+    with pytest.raises(E.InvalidRequest, match="temperature"):
+        await turn(app.engine, conv.id, "hi", temperature=5)
+
+
+async def test_compare_aliases_route_even_when_the_conversation_pins_a_model(make_engine: MakeEngine) -> None:
+    app = await make_engine()
+    conv = await app.engine.conversations.create(preset=Preset(model=SMART))
+    results = dict([r async for r in app.engine.conversations.compare(conv.id, "What is 2+2?", [SMART, "cheapest"])])
+    cheapest = results[1]
+    assert isinstance(cheapest, ChatTurn) and cheapest.answer.model != SMART
+
+
+async def test_a_message_after_an_unanswered_one_takes_its_place(make_engine: MakeEngine, sim: SimServer) -> None:
+    app = await make_engine(resilience={"retries_per_model": 0})
+    conv = await app.engine.conversations.create(preset=Preset(model=SMART))
+    await turn(app.engine, conv.id, "What is 2+2?")
+    sim.add_fault({"kind": "http_error", "status": 400, "model": SMART})
+    with pytest.raises(E.EngineError):
+        await turn(app.engine, conv.id, "this one fails", fallbacks=[])
+    sim.clear_faults()
+    await turn(app.engine, conv.id, "What is 3+3?")
+    thread = await app.engine.conversations.open(conv.id)
+    assert [m.text for m in thread.messages if m.role == "user"] == ["What is 2+2?", "What is 3+3?"]
+    assert thread.branch_of(thread.messages[2].id) == (2, 2)  # the failed message is a branch beside it
+
+
+async def test_a_stopped_answer_keeps_what_came_and_renaming_does_not_reorder(
+    make_engine: MakeEngine, sim: SimServer
+) -> None:
+    app = await make_engine()
+    older = await app.engine.conversations.create()
+    conv = await app.engine.conversations.create(preset=Preset(model=SMART, max_tokens=400))
+    sim.config.latency_scale = 0.05  # slow enough to stop mid-answer
+    stream = app.engine.conversations.send(conv.id, "Explain circuit breakers in distributed systems in detail.")
+    got = ""
+    async for item in stream:
+        if isinstance(item, str):
+            got += item
+            if len(got.split()) >= 3:
+                break
+    await stream.aclose()
+    sim.config.latency_scale = 0.0
+    thread = await app.engine.conversations.open(conv.id)
+    last = thread.messages[-1]
+    assert last.role == "assistant" and last.extra["stopped"] == "stopped" and last.text.startswith(got.strip()[:5])
+    await app.engine.conversations.rename(older.id, "Renamed")
+    assert (await app.engine.conversations.listing())[0].id == conv.id  # a rename does not make it the latest

@@ -103,3 +103,13 @@ def test_a_follow_up_uses_the_previous_answer(follow_up: str, expected: str) -> 
     assert answer(3, "openai/gpt-4o", history, None, 1.0).text.endswith(f"= {expected}.")
     alone = answer(3, "openai/gpt-4o", history[-1:], None, 1.0).text  # without the history: no number to use
     assert f"= {expected}." not in alone
+
+
+def test_asking_for_n_words_gives_a_long_answer_in_paragraphs() -> None:
+    prompt = [{"role": "user", "content": "Write about back-pressure in 1500 words."}]
+    reply = answer(0, "m", prompt, 4000, 0.9)
+    assert reply.finish_reason == "stop"
+    assert 1500 <= reply.completion_tokens <= 2000  # ~4/3 tokens a word
+    assert reply.text.count("\n\n") >= 2
+    capped = answer(0, "m", prompt, 300, 0.9)
+    assert capped.finish_reason == "length" and capped.completion_tokens <= 300

@@ -200,9 +200,15 @@ class BubbleDelegate(QStyledItemDelegate):
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(QColor(state_color("warning")))
                 painter.drawRoundedRect(QRectF(box.left(), box.top() + 6, 3, box.height() - 12), 1.5, 1.5)
-        painter.translate(box.topLeft() + QPoint(PAD_X, PAD_Y))
-        clip = QRectF(0, 0, box.width() - PAD_X, box.height())
-        self.document(bubble).drawContents(painter, clip)
+        origin = box.topLeft() + QPoint(PAD_X, PAD_Y)
+        painter.translate(origin)
+        # Only the part on screen: a long answer's document is far taller than the view.
+        clip = QRect(0, 0, box.width() - PAD_X, box.height())
+        view = option.widget
+        if view is not None and hasattr(view, "viewport"):
+            clip = clip.intersected(view.viewport().rect().translated(-origin))
+        if not clip.isEmpty():
+            self.document(bubble).drawContents(painter, QRectF(clip))
         painter.restore()
 
     def _colors(self, bubble: Bubble, palette: QPalette) -> tuple[QColor, QColor]:
