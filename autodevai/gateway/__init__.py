@@ -5,7 +5,7 @@ Modules: ``server`` (``Gateway``: lifecycle, bind address), ``app`` (auth, route
 ``request`` (an OpenAI chat body as an engine ``ChatRequest``: every field honored or passed through verbatim),
 ``response`` (``chat.completion``, chunks and model lists from engine values), ``errors`` (engine errors and bad
 bodies as OpenAI errors), ``token`` (the bearer token: env var, keyring, else a 0600 file in the config dir),
-``foreground`` (``autodevai serve``: run until Ctrl+C). The HTTP/1.1 layer is the shared ``autodevai.httpserver``.
+``foreground`` (``autodevai serve``: run until Ctrl+C). The HTTP/1.1 layer is the shared ``autodevai.webserver``.
 The engine never imports this package, nor do the other faces: the launcher (``autodevai.launch``) runs the
 gateway's verbs and hands the window a way to start it.
 """

@@ -6,13 +6,14 @@ Routes (also served without the ``/v1`` prefix, for clients configured with a ba
   ``GET  /v1/models``            the virtual routing models, then the catalog
   ``GET  /v1/models/{id}``       one model
 
-Every request needs ``Authorization: Bearer <token>``, compared in constant time. A stream's response head and
+Every request needs ``Authorization: Bearer <token>``, compared in constant time, checked with the method and
+path before a byte of the body is read (the server reads it only when ``_chat`` asks). A stream's response head and
 its first chunk (the role) go out when the engine's marker says which model starts answering, so everything that
 fails before (a bad body, a missing capability, budget, routing, every fallback) still gets a proper HTTP
 status; a failure after that arrives as a last chunk carrying an ``error`` object and OpenRouter's
 ``finish_reason: "error"`` (outside OpenAI's enum, deliberately: a client that ignores the ``error`` object must
-not read the answer as complete), then ``[DONE]``. A client that disconnects cancels its engine request (the
-engine records it as ``Cancelled``).
+not read the answer as complete), then ``[DONE]``. A client that disconnects cancels its engine request: the
+server cancels the handler, wherever it waits (the engine records the request as ``Cancelled``).
 
 Plain answers carry ``x-autodevai-request-id`` (also as ``x-request-id``), ``x-autodevai-cost-usd`` ("unknown"
 when no price or reported cost exists, never a silent 0), ``x-autodevai-provider``, ``x-autodevai-simulated: 1``
@@ -25,7 +26,6 @@ chunks the model the marker named, the last chunks the model the engine's respon
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import os
@@ -37,7 +37,7 @@ from autodevai.engine.types import ChatRequest, EngineResponse
 from autodevai.gateway import response
 from autodevai.gateway.errors import ApiError, from_engine_error
 from autodevai.gateway.request import VIRTUAL_MODELS, ParsedChat, parse_chat
-from autodevai.httpserver import Request, Responder
+from autodevai.webserver import Request, Responder
 
 if TYPE_CHECKING:
     from autodevai.engine.orchestrator import Engine
@@ -51,7 +51,7 @@ _MODELS = "/models"
 
 
 class GatewayApp:
-    """Answers HTTP requests for one engine; ``handle`` is the ``HttpServer`` handler."""
+    """Answers HTTP requests for one engine; ``handle`` is the ``webserver.HttpServer`` handler."""
 
     def __init__(self, engine: Engine, token: str) -> None:
         self._engine = engine
@@ -97,7 +97,8 @@ class GatewayApp:
             return False
         scheme, _, value = header.partition(" ")
         # Constant time whatever the guess (hmac.compare_digest), so the token cannot be found byte by byte.
-        return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self._token)
+        given = value.strip().encode("utf-8", "surrogateescape")  # header bytes that are not UTF-8 stay bytes
+        return scheme.lower() == "bearer" and hmac.compare_digest(given, self._token)
 
     # ---- /v1/models ---------------------------------------------------------------------------------------
 
@@ -134,7 +135,8 @@ class GatewayApp:
     # ---- /v1/chat/completions -----------------------------------------------------------------------------
 
     async def _chat(self, req: Request, resp: Responder) -> None:
-        parsed = parse_chat(req.body, self._engine.settings.routing.default_preference)
+        # Only now is the body read: auth, method and path were checked (a refused body is never read).
+        parsed = parse_chat(await req.read(), self._engine.settings.routing.default_preference)
         if isinstance(parsed, ApiError):
             await _send_error(resp, parsed)
             return
@@ -142,17 +144,10 @@ class GatewayApp:
         if request.model is not None and self._engine.find_model(request.model) is None:
             await _send_error(resp, self._unknown_model(request.model))
             return
-        # A client that leaves cancels this task wherever it waits (the engine records the request as Cancelled).
-        task = asyncio.current_task()
-        unregister = resp.on_client_gone(task.cancel) if task is not None else None
-        try:
-            if parsed.stream:
-                await self._stream(parsed, resp)
-            else:
-                await self._complete(request, resp)
-        finally:
-            if unregister is not None:
-                unregister()
+        if parsed.stream:
+            await self._stream(parsed, resp)
+        else:
+            await self._complete(request, resp)
 
     async def _complete(self, request: ChatRequest, resp: Responder) -> None:
         try:

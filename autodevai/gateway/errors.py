@@ -55,7 +55,7 @@ from pydantic import ValidationError
 from autodevai.engine import errors as E
 from autodevai.engine.capabilities import LABELS, Need
 
-__all__ = ["ApiError", "from_engine_error", "from_validation_error", "invalid_json", "invalid_value"]
+__all__ = ["ApiError", "from_engine_error", "from_validation_error", "http_error_body", "invalid_json", "invalid_value"]
 
 # The request field that asks for each capability (CapabilityMissing.missing holds capabilities.LABELS values).
 _CAPABILITY_PARAMS = {
@@ -220,3 +220,13 @@ def invalid_json(detail: str, code: str | None = None) -> ApiError:
         "invalid_request_error",
         code,
     )
+
+
+_HTTP_CODES = {400: "bad_http_request", 408: "request_timeout", 413: "request_too_large"}
+
+
+def http_error_body(status: int, message: str) -> bytes:
+    """The body of an answer the HTTP server gives by itself (a body too large or too slow, a handler bug), in
+    OpenAI's shape like every other gateway error."""
+    kind = "server_error" if status >= 500 else "invalid_request_error"
+    return ApiError(status, message, kind, _HTTP_CODES.get(status, "internal_error" if status >= 500 else None)).body()

@@ -1,6 +1,6 @@
-"""``Gateway``: the local OpenAI-compatible endpoint on the shared HTTP/1.1 server, bound to loopback unless
-another address is asked for explicitly (then it warns: anyone who can reach it and knows the token spends
-your budget).
+"""``Gateway``: the local OpenAI-compatible endpoint on the shared HTTP server (``autodevai.webserver``), bound to
+loopback unless another address is asked for explicitly (then it warns: anyone who can reach it and knows the
+token spends your budget).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from autodevai.engine.errors import ConfigError, register_secret
 from autodevai.gateway.app import GatewayApp
-from autodevai.httpserver import HttpServer
+from autodevai.gateway.errors import http_error_body
+from autodevai.webserver import HttpServer, Limits
 
 if TYPE_CHECKING:
     from autodevai.engine.orchestrator import Engine
@@ -34,19 +35,29 @@ def is_loopback(host: str) -> bool:
 class Gateway:
     """``await start()``, point clients at ``base_url`` with the token, ``await stop()``.
 
-    ``port=0`` takes a free port (read ``port`` after ``start``). Raises ``ConfigError`` for an empty token and,
-    from ``start``, when the address cannot be bound (port in use, unknown host).
+    ``port=0`` takes a free port (read ``port`` after ``start``). ``limits`` are the HTTP server's (connections,
+    timeouts, body cap); the defaults suit every use. Raises ``ConfigError`` for an empty token and, from
+    ``start``, when the address cannot be bound (port in use, unknown host).
     """
 
-    def __init__(self, engine: Engine, *, token: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, engine: Engine, *, token: str, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None
+    ) -> None:
         if not token or not token.strip():
             raise ConfigError("the gateway token is empty", hint="set AUTODEVAI_GATEWAY_TOKEN or use the keyring's")
         register_secret(token)
         self._engine = engine
         self._host = host
         self._requested_port = port
-        self._http = HttpServer(GatewayApp(engine, token).handle, name="autodevai-gateway")
+        self._http = HttpServer(
+            GatewayApp(engine, token).handle, name="autodevai-gateway", limits=limits, error_body=http_error_body
+        )
         self._running = False
+
+    @property
+    def http(self) -> HttpServer:
+        """The HTTP server underneath (its ``counters`` and ``cap``)."""
+        return self._http
 
     @property
     def host(self) -> str:

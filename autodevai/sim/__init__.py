@@ -7,7 +7,7 @@ models say), ``faults`` (fault rules), ``state`` (counters, credits, limits), ``
 (tool calls, JSON, reasoning, logprobs, images in whole and streamed form) with ``tools``, ``schema_gen`` and
 ``patterns`` (JSON Schema instances), ``media`` (images, files, audio), ``reasoning``, ``logprobs``, ``server``
 (``SimServer`` and routes), ``thread`` (``SimThread``), ``__main__`` (command line). The HTTP/1.1 layer is the
-shared ``autodevai.httpserver``.
+shared ``autodevai.webserver`` (aiohttp underneath).
 """
 
 from __future__ import annotations

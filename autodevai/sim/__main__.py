@@ -2,6 +2,8 @@
 
 Prints one line, ``AutoDevAI simulator listening on http://HOST:PORT/api/v1``, then serves until SIGINT or
 SIGTERM and exits 0. ``--fault`` takes the ``X-Sim-Fault`` syntax plus ``model=GLOB``, ``times=N``, ``p=P``.
+The ``/_sim/*`` admin routes answer only requests carrying ``--admin-token`` in ``X-Sim-Admin-Token`` (without the
+option nobody can use them over HTTP).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-scale", type=float, default=1.0, help="multiply model latencies (0 = instant)")
     p.add_argument("--credit-limit", type=float, default=None, help="USD each key may spend (default: unlimited)")
     p.add_argument("--key", action="append", default=[], help="accept only this bearer token (repeatable)")
+    p.add_argument(
+        "--admin-token", default=None, help="the X-Sim-Admin-Token the /_sim/* routes require (at least 8 characters)"
+    )
     p.add_argument(
         "--fault",
         action="append",
@@ -64,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             keys=set(args.key),
             credit_limit=args.credit_limit,
             faults=faults,
+            admin_token=args.admin_token,
         )
     except ValueError as exc:
         print(f"autodevai sim: {exc}", file=sys.stderr)

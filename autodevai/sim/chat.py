@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from autodevai.httpserver import ClientGone, Request, Responder
 from autodevai.sim.answers import answer, prompt_tokens, split_pieces
 from autodevai.sim.capabilities import refusal, serves
 from autodevai.sim.catalog import SimModel
@@ -26,6 +25,7 @@ from autodevai.sim.faults import FaultKind, FaultRule, parse_fault_spec
 from autodevai.sim.options import ChatOptions, has_options, parse_options
 from autodevai.sim.reply import Reply, compose, plain
 from autodevai.sim.state import Generation, SimState, ceil_seconds, dump, error_json, retry_after_value
+from autodevai.webserver import BodyRefused, ClientGone, Request, Responder
 
 __all__ = ["handle_chat"]
 
@@ -59,7 +59,7 @@ class _Call:
 
 
 def _parse(state: SimState, req: Request, key: str) -> _Call | str:
-    """The request as a ``_Call``, or the 400 message that explains what is wrong with it."""
+    """The request (its body already read) as a ``_Call``, or the 400 message that explains what is wrong with it."""
     try:
         body = json.loads(req.body)
     except (ValueError, UnicodeDecodeError):
@@ -108,6 +108,11 @@ async def handle_chat(state: SimState, req: Request, resp: Responder) -> None:
         msg = "User not found." if "authorization" in req.headers else "No auth credentials found"
         await resp.send(401, error_json(401, msg))
         return
+    try:
+        await req.read()  # only now: an unauthenticated body is never read
+    except BodyRefused:
+        stats.outcome("bad_request")
+        raise
     call = _parse(state, req, key)
     header_fault: FaultRule | None = None
     if isinstance(call, _Call) and (spec := req.headers.get("x-sim-fault")):
@@ -241,7 +246,7 @@ async def _respond(state: SimState, call: _Call, model: SimModel, fault: FaultRu
             await _stream(state, call, model, fault, reply, gen, resp, t0)
         else:
             await _whole(state, call, model, fault, reply, gen, resp, t0)
-    except ClientGone:
+    except (ClientGone, asyncio.CancelledError):  # the server cancels the handler of a client that left
         stats.outcome("client_gone")
         raise
     stats.outcome(outcome)

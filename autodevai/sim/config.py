@@ -22,6 +22,8 @@ class SimConfig(BaseModel):
     ``latency_scale`` multiplies every model's time to first token and generation time (0 = instant: tests and
     benchmarks). ``keys`` empty accepts any non-empty bearer token. ``credit_limit`` is USD per key (None =
     unlimited). ``models`` limits the catalog: the first N models (int) or the ids/globs listed.
+    ``admin_token`` is what the ``/_sim/*`` routes require in ``X-Sim-Admin-Token`` (None: a random one per
+    server, ``SimServer.admin_token``; the Python API needs none).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -34,3 +36,4 @@ class SimConfig(BaseModel):
     models: int | list[str] | None = None
     free_rpm: Annotated[int, Field(ge=1)] = FREE_MODEL_RPM
     keepalive_s: Annotated[float, Field(gt=0.0)] = 1.0  # ": OPENROUTER PROCESSING" interval while a stream waits
+    admin_token: Annotated[str, Field(min_length=8)] | None = None

@@ -4,22 +4,30 @@ Owns: the route table (served under ``/api/v1`` and ``/v1``): ``POST /chat/compl
 ``GET /models``, ``GET /key`` (also the older ``/auth/key``), ``GET /generation?id=``, and the admin routes
 tests use: ``POST|GET|DELETE /_sim/faults`` and ``GET /_sim/stats``. The catalog JSON is serialized once per
 server.
+
+The admin routes change how the simulator behaves, so they want the admin token in ``X-Sim-Admin-Token``
+(compared in constant time; 401 without it) and refuse any request that carries an ``Origin`` header (403): a web
+page the developer happens to open can send a cross-origin ``text/plain`` POST to 127.0.0.1 without a preflight,
+but it always names its origin, and it cannot add a custom header without a preflight we never answer.
+``SimServer.add_fault``/``clear_faults``/``stats`` need neither.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
 
-from autodevai.httpserver import HttpServer, Request, Responder
 from autodevai.sim.chat import handle_chat
 from autodevai.sim.config import SimConfig
 from autodevai.sim.faults import FaultRule
 from autodevai.sim.state import SimState, SimStats, dump, error_json
+from autodevai.webserver import HttpServer, Limits, Request, Responder
 
 __all__ = ["SimServer"]
 
@@ -56,7 +64,7 @@ def _rules_json(state: SimState) -> bytes:
 
 async def _add_faults(state: SimState, req: Request, resp: Responder) -> None:
     try:
-        body = json.loads(req.body or b"{}")
+        body = json.loads(await req.read() or b"{}")
         raw = body.get("rules", []) if isinstance(body, dict) else body
         if not isinstance(raw, list):
             raise ValueError("'rules' must be a list")
@@ -94,12 +102,22 @@ _ROUTES: dict[str, dict[str, Route]] = {
 
 
 class SimServer:
-    """The simulator on the running event loop: ``await start()``, use ``base_url``, ``await stop()``."""
+    """The simulator on the running event loop: ``await start()``, use ``base_url``, ``await stop()``.
 
-    def __init__(self, config: SimConfig | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+    ``limits`` are the HTTP server's (connections, timeouts, body cap); the defaults suit every use."""
+
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        limits: Limits | None = None,
+    ) -> None:
         self.config = config or SimConfig()
         self._state = SimState(self.config, clock)
-        self._http = HttpServer(self._handle, name="autodevai-sim")
+        self.admin_token = self.config.admin_token or secrets.token_urlsafe(24)
+        self._admin_token = self.admin_token.encode()
+        self._http = HttpServer(self._handle, name="autodevai-sim", limits=limits, error_body=error_json)
         self.host = "127.0.0.1"
 
     @property
@@ -110,6 +128,11 @@ class SimServer:
     def base_url(self) -> str:
         """The OpenRouter-style base, e.g. ``http://127.0.0.1:PORT/api/v1``."""
         return f"http://{self.host}:{self.port}/api/v1"
+
+    @property
+    def http(self) -> HttpServer:
+        """The HTTP server underneath (its ``counters`` and ``cap``)."""
+        return self._http
 
     @property
     def stats(self) -> SimStats:
@@ -156,9 +179,22 @@ class SimServer:
         if methods is None:
             await resp.send(404, error_json(404, f"No route {req.method} {req.path}"))
             return
+        if path.startswith("/_sim/") and not await self._admin_allowed(req, resp):
+            return
         route = methods.get(req.method)
         if route is None:
             allow = ", ".join(methods)
             await resp.send(405, error_json(405, f"{req.method} not allowed; use {allow}"), [("allow", allow)])
             return
         await route(self._state, req, resp)
+
+    async def _admin_allowed(self, req: Request, resp: Responder) -> bool:
+        """True for a request that may use an admin route; otherwise answers 403 or 401 and returns False."""
+        if "origin" in req.headers:
+            await resp.send(403, error_json(403, "The simulator's admin routes refuse requests from web pages"))
+            return False
+        given = req.headers.get("x-sim-admin-token", "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, self._admin_token):
+            await resp.send(401, error_json(401, "The admin routes want the admin token in X-Sim-Admin-Token"))
+            return False
+        return True

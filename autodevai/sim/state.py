@@ -13,7 +13,7 @@ import math
 import os
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -152,7 +152,7 @@ class SimState:
     def new_generation_id(self, created: int) -> str:
         return f"gen-{created}-{self._id_prefix}{next(self._ids):08d}"
 
-    def auth(self, headers: dict[str, str]) -> str | None:
+    def auth(self, headers: Mapping[str, str]) -> str | None:
         """The caller's key; None when the bearer token is missing, empty or (with ``keys`` set) unknown."""
         scheme, _, token = headers.get("authorization", "").partition(" ")
         token = token.strip()

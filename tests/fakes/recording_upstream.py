@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodevai.httpserver import HttpServer, Request, Responder
+from autodevai.webserver import HttpServer, Request, Responder
 
 __all__ = ["MODELS", "Answer", "RecordingUpstream"]
 
@@ -99,7 +99,7 @@ class RecordingUpstream:
         if req.method != "POST" or path != "/v1/chat/completions":
             await resp.send(404, b'{"error": {"code": 404, "message": "no such route"}}')
             return
-        body = json.loads(req.body)
+        body = json.loads(await req.read())
         self.bodies.append(body)
         answer = self.answers.popleft() if self.answers else Answer()
         model = answer.model or body.get("model", "")

@@ -27,7 +27,9 @@ def body(prompt: str = "Tell me about retries", model: str = "openai/gpt-4o-mini
 
 
 def api(server: SimServer, timeout: float = 5.0) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": "Bearer k"}, timeout=timeout)
+    """A client with an API key and the admin token (the ``/_sim/*`` routes want it)."""
+    headers = {"Authorization": "Bearer k", "X-Sim-Admin-Token": server.admin_token}
+    return httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=timeout)
 
 
 async def observe(c: httpx.AsyncClient, *, stream: bool, headers: dict[str, str] | None = None,

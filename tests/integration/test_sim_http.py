@@ -146,7 +146,8 @@ async def test_concurrent_clients_all_get_their_own_answers(sim: SimServer) -> N
         reader, writer = await asyncio.open_connection("127.0.0.1", sim.port)
         body = json.dumps({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": f"What is {i}+{i}?"}]})
         head = (
-            f"POST /api/v1/chat/completions HTTP/1.1\r\nAuthorization: Bearer k\r\nContent-Length: {len(body)}\r\n\r\n"
+            "POST /api/v1/chat/completions HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer k\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
         )
         try:
             for _ in range(5):

@@ -259,7 +259,7 @@ async def test_stats_count_per_model_and_outcome(make_sim: MakeSim) -> None:
         await c.post("/chat/completions", json=chat_body("hi", "openai/gpt-4o"))
         await c.post("/chat/completions", json=chat_body("hi", "bad/model"))
         await c.post("/chat/completions", json=chat_body("hi", "openai/o3-mini"), headers={"X-Sim-Fault": "http_error"})
-        served = (await c.get("/_sim/stats")).json()
+        served = (await c.get("/_sim/stats", headers={"X-Sim-Admin-Token": sim.admin_token})).json()
     stats = sim.stats
     assert stats.total == 4 == served["total"]
     assert stats.by_model == {"openai/gpt-4o": 2, "openai/o3-mini": 1} == served["by_model"]
