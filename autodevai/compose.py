@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from autodevai import paths
+from autodevai.adapters.audit_key import KEY_FILE, load_or_create_key
 from autodevai.adapters.keyring_secrets import KeyringSecrets
 from autodevai.adapters.sqlite_store import SqliteStore
 from autodevai.adapters.tokenizer import TiktokenCounter
@@ -72,20 +73,29 @@ def install_log_redaction() -> None:
 
 
 def save_settings_file(path: Path, settings: Settings, ephemeral: set[str] | None = None) -> None:
-    """Write ``settings`` as TOML atomically (temp file + rename), leaving out ephemeral providers."""
+    """Write ``settings`` as TOML atomically (temp file + rename), leaving out ephemeral providers. The file is
+    readable by its owner only (0600) and a directory created for it is 0700. Raises ``ConfigError`` when it cannot
+    be written (a read-only or missing directory, a full disk); the old file is then left as it was."""
     keep = settings
     if ephemeral:
         keep = settings.model_copy(update={"providers": [p for p in settings.providers if p.name not in ephemeral]})
     text = settings_to_toml(keep)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)  # mode 0600
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(
+            f"cannot write the settings file {path}: {exc.strerror or exc}",
+            hint="make its directory writable (or choose another file with --config / AUTODEVAI_CONFIG_DIR); "
+            "nothing was changed",
+        ) from None
 
 
 class AppSecrets:
@@ -218,7 +228,15 @@ async def open_engine(
         key = secrets.get(ps.name, ps.api_key_env)
         return build_provider(ps.kind, ps.name, ps.base_url, key, client, ps.models, attribution=ps.attribution)
 
-    store = await SqliteStore.open(db_path or paths.db_file())
+    db = db_path or paths.db_file()
+    try:
+        # The audit log is signed with a key kept beside the database (0600, created once: audit_key.py).
+        store = await SqliteStore.open(db, audit_key=load_or_create_key(db.parent / KEY_FILE))
+    except BaseException:
+        await client.aclose()
+        if sim is not None:
+            sim.stop()  # type: ignore[attr-defined]
+        raise
     try:
         spent = await store.spent_totals(time.time())
         save: Callable[[Settings], None] = lambda s: save_settings_file(config_path, s, ephemeral)  # noqa: E731

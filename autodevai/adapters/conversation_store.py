@@ -16,6 +16,7 @@ from typing import Any
 from autodevai.adapters.sqlite_writer import Kind, Writer
 from autodevai.engine.conversations import Conversation, Preset, SearchHit, ThreadMessage
 from autodevai.engine.errors import redact
+from autodevai.engine.input_limits import storable
 
 __all__ = ["SqliteConversations", "fts_query"]
 
@@ -46,7 +47,7 @@ def fts_query(text: str) -> str:
 
 
 def _dumps(value: Any) -> str:
-    return redact(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
+    return storable(redact(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)))
 
 
 def _conversation(row: tuple[Any, ...]) -> Conversation:
@@ -100,20 +101,21 @@ class SqliteConversations:
             conn.execute(
                 "INSERT INTO conversations (id, title, created, updated, pinned, preset, head_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (c.id, redact(c.title), c.created, c.updated, int(c.pinned),
+                (c.id, storable(redact(c.title)), c.created, c.updated, int(c.pinned),
                  _dumps(c.preset.model_dump(mode="json", exclude_none=True)), c.head_id),
             )  # fmt: skip
 
         await self._writer.submit(Kind.WRITE, write)
 
-    async def update(self, conversation_id: str, updated: float, **fields: Any) -> None:
-        """Set ``title``, ``pinned``, ``preset`` (a ``Preset``), ``head_id`` or ``deleted_at`` (None restores)."""
-        columns: dict[str, Any] = {"updated": updated}
+    async def update(self, conversation_id: str, updated: float | None, **fields: Any) -> None:
+        """Set ``title``, ``pinned``, ``preset`` (a ``Preset``), ``head_id`` or ``deleted_at`` (None restores), and
+        ``updated`` unless it is None (renaming or pinning does not make a conversation the most recent)."""
+        columns: dict[str, Any] = {} if updated is None else {"updated": updated}
         for name, value in fields.items():
             if name == "preset":
                 value = _dumps(value.model_dump(mode="json", exclude_none=True))
             elif name == "title":
-                value = redact(value)
+                value = storable(redact(value))
             elif name == "pinned":
                 value = int(value)
             elif name not in ("head_id", "deleted_at"):
@@ -129,7 +131,7 @@ class SqliteConversations:
     async def add_message(self, message: ThreadMessage, *, head: bool = True) -> None:
         """Insert ``message``; with ``head`` it becomes the conversation's current leaf (one transaction)."""
         m = message
-        text = redact(m.text)
+        text = storable(redact(m.text))  # a lone surrogate (from an upstream's answer) as a visible escape
         row = (m.id, m.conversation_id, m.parent_id, m.role, _dumps(m.content), m.created, m.kind, m.summary_of,
                m.model, m.provider, m.request_id, m.prompt_tokens, m.completion_tokens, m.cost_usd, m.cost_source,
                m.latency_ms, int(m.simulated), _dumps(dict(m.extra)), text)  # fmt: skip

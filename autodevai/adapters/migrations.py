@@ -4,17 +4,30 @@
 statements run in one transaction together with the bump of ``schema_version``, so a crash mid-migration
 leaves the previous version intact. Steps are append-only: never edit a released step, add a new one.
 A database written by a newer AutoDevAI (a version above ``len(MIGRATIONS)``) is refused with a clear
-``StorageError`` instead of being half-understood.
+``StorageError`` instead of being half-understood: ``peek_version`` reads the version before anything is written
+(the writer opens the file read-only for it, before switching the journal to WAL).
+
+A step may need more than SQL (v6 starts the keyed audit chain with an entry signed by the store's key): ``migrate``
+calls ``after_step(conn, new_version)`` inside the step's transaction.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from autodevai.engine.errors import StorageError
 
-__all__ = ["GENESIS_HASH", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
+__all__ = [
+    "GENESIS_HASH",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "migrate",
+    "newer_version_error",
+    "peek_version",
+    "schema_version",
+]
 
 # prev_hash of the first audit entry.
 GENESIS_HASH = "0" * 64
@@ -138,7 +151,40 @@ _V5: tuple[str, ...] = (
              INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text); END""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# v6: budgets that hold across processes (engine/spend_gate.py). ``reservations`` are budget holds of requests in
+# flight, each owned by one engine ("host:pid:nonce") and expiring after its deadline (so a crashed process's holds
+# lapse); a hold whose request was answered but whose row could not be written is settled in place (``expires``
+# NULL, ``amount_nano`` the cost): spent, remembered. ``spend_by_day`` sums the requests' costs per UTC day in
+# integer nano-dollars, kept by a trigger, so a reservation reads a handful of rows instead of every request.
+# The audit log's entries are HMAC-SHA256 signed from here on (``keyed``); earlier ones stay SHA-256 linked, and
+# the first keyed entry (written with this step, see ``migrate``'s ``after_step``) commits to their head.
+_V6: tuple[str, ...] = (
+    """CREATE TABLE reservations (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        amount_nano INTEGER NOT NULL,
+        created REAL NOT NULL,
+        expires REAL,
+        day INTEGER NOT NULL
+    )""",
+    "CREATE INDEX reservations_by_expiry ON reservations(expires)",
+    """CREATE TABLE spend_by_day (
+        day INTEGER PRIMARY KEY,
+        nano INTEGER NOT NULL DEFAULT 0
+    )""",
+    """INSERT INTO spend_by_day (day, nano)
+       SELECT CAST(ts / 86400 AS INTEGER), sum(CAST(round(min(cost_usd, 1e9) * 1e9) AS INTEGER))
+       FROM requests WHERE cost_usd > 0 GROUP BY 1""",
+    """CREATE TRIGGER requests_spend AFTER INSERT ON requests WHEN new.cost_usd > 0
+       BEGIN
+         INSERT OR IGNORE INTO spend_by_day (day, nano) VALUES (CAST(new.ts / 86400 AS INTEGER), 0);
+         UPDATE spend_by_day SET nano = nano + CAST(round(min(new.cost_usd, 1e9) * 1e9) AS INTEGER)
+           WHERE day = CAST(new.ts / 86400 AS INTEGER);
+       END""",
+    "ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -149,11 +195,34 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def migrate(conn: sqlite3.Connection, path: Path) -> int:
+def peek_version(conn: sqlite3.Connection) -> int:
+    """The schema version without writing anything (0 when the database has no version table yet)."""
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
+    if found is None:
+        return 0
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def newer_version_error(path: Path, version: int) -> StorageError:
+    """The refusal of a database written by a newer AutoDevAI (nothing in it was touched)."""
+    return StorageError(
+        f"the database {path} has schema version {version}, written by a newer AutoDevAI; this version "
+        f"understands up to {SCHEMA_VERSION}, so it was left untouched",
+        environment=True,
+        hint="upgrade AutoDevAI, or move the file away (or set AUTODEVAI_DATA_DIR elsewhere) to start an empty history",
+    )
+
+
+AfterStep = Callable[[sqlite3.Connection, int], None]
+
+
+def migrate(conn: sqlite3.Connection, path: Path, after_step: AfterStep | None = None) -> int:
     """Bring the database up to ``SCHEMA_VERSION``, one transaction per step; return the final version.
 
-    ``conn`` must be in autocommit mode (``isolation_level=None``). Raises ``StorageError`` for a database
-    from a newer version; lets ``sqlite3.Error`` through for the caller to classify.
+    ``conn`` must be in autocommit mode (``isolation_level=None``). ``after_step(conn, version)`` runs inside each
+    step's transaction once its SQL has run. Raises ``StorageError`` for a database from a newer version; lets
+    ``sqlite3.Error`` through for the caller to classify.
     """
     while True:
         # BEGIN IMMEDIATE takes the write lock first, so two processes opening the same new database
@@ -162,17 +231,14 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
         try:
             version = schema_version(conn)
             if version > SCHEMA_VERSION:
-                raise StorageError(
-                    f"the database {path} has schema version {version}, written by a newer AutoDevAI; "
-                    f"this version understands up to {SCHEMA_VERSION}. Upgrade AutoDevAI, or move the file "
-                    "away to start with an empty history",
-                    environment=True,
-                )
+                raise newer_version_error(path, version)
             if version == SCHEMA_VERSION:
                 conn.execute("COMMIT")
                 return version
             for statement in MIGRATIONS[version]:
                 conn.execute(statement)
+            if after_step is not None:
+                after_step(conn, version + 1)
             conn.execute("DELETE FROM schema_version")
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version + 1,))
             conn.execute("COMMIT")

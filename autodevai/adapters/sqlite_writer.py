@@ -4,7 +4,13 @@ Callers put a job on a queue and await an asyncio future. The thread drains ever
 batch in ONE transaction (group commit), commits, then resolves the callers' futures with one
 ``loop.call_soon_threadsafe`` per batch. So a write returns only once it is committed, and 50 concurrent requests
 cost one commit, not 50. A failing batch is rolled back and its writes retried one by one, so an error reaches the
-caller whose write caused it. Reads run between writes, in order, on the same connection.
+caller whose write caused it. Reads run between writes, in order, on the same connection. A RESERVE job (a budget
+hold) is a write that may refuse before writing anything (``BudgetExceeded``): the refusal goes to its caller and
+the batch goes on. A request row drops the budget holds it settles in the same transaction.
+
+Opening never writes before it knows it may: the schema version is read first (read-only), so a database of a
+newer AutoDevAI is refused untouched; a new database file is created readable by its owner only (0600; SQLite
+gives its WAL and shared-memory files the same mode).
 """
 
 from __future__ import annotations
@@ -12,18 +18,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autodevai.adapters.migrations import migrate
+from autodevai.adapters import spend_sql
+from autodevai.adapters.migrations import SCHEMA_VERSION, migrate, newer_version_error, peek_version
 from autodevai.adapters.sqlite_errors import closed_error, storage_error
-from autodevai.adapters.sqlite_rows import INSERT_REQUEST, insert_audit, request_row
+from autodevai.adapters.sqlite_rows import INSERT_REQUEST, insert_audit, insert_audit_marker, request_row
+from autodevai.engine.errors import EngineError, StorageError
 
 __all__ = ["BUSY_TIMEOUT_S", "Kind", "Writer"]
+
 
 BUSY_TIMEOUT_S = 5.0
 _MAX_BATCH = 512  # bounds one transaction; the queue keeps the rest for the next one
@@ -31,16 +42,20 @@ _MAX_BATCH = 512  # bounds one transaction; the queue keeps the rest for the nex
 
 class Kind(enum.Enum):
     """What a job is: its ``data`` is a ``RequestRecord`` (REQUEST), ``(ts, event, payload)`` (AUDIT), a function
-    of the connection (WRITE, READ), or None (STOP: the first job answers once connected, the last one closes)."""
+    of the connection (WRITE, READ; RESERVE: a write whose result goes to its caller, which may raise an
+    ``EngineError`` before writing anything), or None (STOP: the first job answers once connected, the last one
+    closes)."""
 
     REQUEST = 0
     AUDIT = 1
     WRITE = 2
     READ = 3
     STOP = 4
+    RESERVE = 5
 
 
-_WRITES = (Kind.REQUEST, Kind.AUDIT, Kind.WRITE)
+_WRITES = (Kind.REQUEST, Kind.AUDIT, Kind.WRITE, Kind.RESERVE)
+_PRIVATE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 
 class _Job:
@@ -69,8 +84,10 @@ def _resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]])
 class Writer:
     """The thread and its queue. ``start`` it after submitting the first STOP job (answered once connected)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: bytes) -> None:
         self.path = path
+        self.key = key  # signs audit entries (sqlite_rows.py)
+        self.owner = spend_sql.new_owner()  # whose budget holds this store's are
         self.closed = False
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="autodevai-store", daemon=True)
@@ -105,10 +122,51 @@ class Writer:
 
     # --- the thread ------------------------------------------------------------------------------------
 
+    def _refuse_newer(self) -> None:
+        """Raise before anything is written if the file is from a newer AutoDevAI (read-only: the header stays
+        as it is, even its journal mode)."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        try:
+            ro = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        except sqlite3.Error:
+            return  # cannot open read-only (e.g. a WAL file in a read-only dir): the check below still runs first
+        try:
+            version = peek_version(ro)
+        except sqlite3.Error:
+            return
+        finally:
+            ro.close()
+        if version > SCHEMA_VERSION:
+            raise newer_version_error(self.path, version)
+
+    def _create_private(self) -> None:
+        """Create the database file 0600 when missing; tighten files an older version left readable by others."""
+        if os.name != "posix":
+            return
+        if not self.path.exists():
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        for suffix in _PRIVATE_SUFFIXES:
+            f = self.path.with_name(self.path.name + suffix)
+            with contextlib.suppress(OSError):  # not ours, or gone: SQLite reports what matters
+                if f.stat().st_mode & 0o077:
+                    f.chmod(0o600)
+
+    def _after_step(self, conn: sqlite3.Connection, version: int) -> None:
+        if version == 6:  # the keyed audit chain starts with the schema step that added it
+            insert_audit_marker(conn, self.key, time.time())
+
     def _connect(self) -> sqlite3.Connection:
+        self._refuse_newer()
+        self._create_private()
         # isolation_level=None: we issue BEGIN/COMMIT ourselves (one transaction per batch).
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
+            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            version = peek_version(conn)  # reads only: checked again before the journal mode is switched
+            if version > SCHEMA_VERSION:
+                raise newer_version_error(self.path, version)
             conn.execute("PRAGMA journal_mode=WAL")
             # In WAL mode, synchronous=NORMAL makes COMMIT append the transaction to the WAL file with
             # write(2), without fsync. What write(2) wrote sits in the OS page cache, which outlives the
@@ -118,8 +176,10 @@ class Writer:
             # request log does not need. Checkpoints still fsync.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-            migrate(conn, self.path)
+            migrate(conn, self.path, self._after_step)
+            conn.execute("BEGIN IMMEDIATE")
+            spend_sql.purge_dead_owners(conn)
+            conn.execute("COMMIT")
         except BaseException:
             conn.close()
             raise
@@ -188,18 +248,33 @@ class Writer:
     def _commit(self, conn: sqlite3.Connection, writes: list[_Job], results: list[_Result]) -> None:
         """Apply ``writes`` in one transaction. On failure roll back; an environment error fails them all, any
         other error is retried write by write so that only the culprit's caller hears of it."""
+        values: dict[int, Any] = {}
+        refused: dict[int, BaseException] = {}
         try:
             conn.execute("BEGIN IMMEDIATE")
-            rows = []
+            rows: list[tuple[Any, ...]] = []
+            holds: list[str] = []
             for job in writes:
                 if job.kind is Kind.REQUEST:
                     rows.append(request_row(job.data))
-                elif job.kind is Kind.AUDIT:
-                    insert_audit(conn, *job.data)
+                    holds.extend(job.data.holds)
+                    continue
+                if rows:  # keep the order: what a later job reads must include the rows before it
+                    self._insert(conn, rows, holds)
+                    rows, holds = [], []
+                if job.kind is Kind.AUDIT:
+                    insert_audit(conn, self.key, *job.data)
+                elif job.kind is Kind.RESERVE:
+                    try:
+                        values[id(job)] = job.data(conn)
+                    except EngineError as exc:  # refused before writing: only its caller hears of it
+                        if isinstance(exc, StorageError):
+                            raise
+                        refused[id(job)] = exc
                 else:
                     job.data(conn)
             if rows:
-                conn.executemany(INSERT_REQUEST, rows)
+                self._insert(conn, rows, holds)
             conn.execute("COMMIT")
         except Exception as exc:
             if conn.in_transaction:
@@ -213,7 +288,13 @@ class Writer:
                 for job in writes:
                     self._commit(conn, [job], results)
             return
-        results.extend((job, None, None) for job in writes)
+        results.extend((job, values.get(id(job)), refused.get(id(job))) for job in writes)
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], holds: list[str]) -> None:
+        conn.executemany(INSERT_REQUEST, rows)
+        if holds:
+            spend_sql.release(conn, holds)
 
     @staticmethod
     def _deliver(results: list[_Result]) -> None:

@@ -50,7 +50,9 @@ def bin_of(seconds: float) -> int:
 class Bucket:
     """The requests of one time slice of one window (``idx`` = start time // the window's bucket width)."""
 
-    __slots__ = ("cancelled", "completion", "cost", "count", "errors", "idx", "lat", "ok", "prompt", "rolled", "ttft")
+    __slots__ = (
+        "cancelled", "completion", "cost", "count", "errors", "hedged", "idx", "lat", "ok", "prompt", "rolled", "ttft",
+    )  # fmt: skip
 
     def __init__(self, idx: int) -> None:
         self.idx = idx
@@ -58,6 +60,7 @@ class Bucket:
         self.count = 0
         self.ok = 0
         self.cancelled = 0
+        self.hedged = 0
         self.errors: dict[str, int] = {}
         self.lat: dict[int, int] = {}
         self.ttft: dict[int, int] = {}
@@ -69,12 +72,25 @@ class Bucket:
 class Agg:
     """A merge of buckets; dense histograms so merging and subtracting are plain loops."""
 
-    __slots__ = ("cancelled", "completion", "cost", "count", "errors", "lat", "ok", "prompt", "ttft", "ttft_n")
+    __slots__ = (
+        "cancelled",
+        "completion",
+        "cost",
+        "count",
+        "errors",
+        "hedged",
+        "lat",
+        "ok",
+        "prompt",
+        "ttft",
+        "ttft_n",
+    )
 
     def __init__(self) -> None:
         self.count = 0
         self.ok = 0
         self.cancelled = 0
+        self.hedged = 0
         self.errors: dict[str, int] = {}
         self.lat = [0] * NBINS
         self.ttft = [0] * NBINS
@@ -92,6 +108,7 @@ class Agg:
         self.count += b.count
         self.ok += b.ok
         self.cancelled += b.cancelled
+        self.hedged += b.hedged
         for name, n in b.errors.items():
             self.errors[name] = self.errors.get(name, 0) + n
         lat = self.lat
@@ -110,6 +127,7 @@ class Agg:
         out.count = max(0, self.count - other.count)
         out.ok = max(0, self.ok - other.ok)
         out.cancelled = max(0, self.cancelled - other.cancelled)
+        out.hedged = max(0, self.hedged - other.hedged)
         out.errors = {k: n - other.errors.get(k, 0) for k, n in self.errors.items() if n > other.errors.get(k, 0)}
         out.lat = [max(0, a - b) for a, b in zip(self.lat, other.lat, strict=True)]
         out.ttft = [max(0, a - b) for a, b in zip(self.ttft, other.ttft, strict=True)]
@@ -140,6 +158,7 @@ class Agg:
             requests_per_s=self.count / span,
             tokens_per_s=(self.prompt + self.completion) / span,
             cancelled=self.cancelled,
+            hedged=self.hedged,
         )
 
 
@@ -197,6 +216,7 @@ def merge_into(dst: Bucket, src: Bucket) -> None:
     dst.count += src.count
     dst.ok += src.ok
     dst.cancelled += src.cancelled
+    dst.hedged += src.hedged
     for name, n in src.errors.items():
         dst.errors[name] = dst.errors.get(name, 0) + n
     for k, n in src.lat.items():
@@ -211,6 +231,8 @@ def merge_into(dst: Bucket, src: Bucket) -> None:
 def bump(b: Bucket, lb: int, tb: int, e: RequestEvent) -> None:
     """Count ``e`` in ``b`` (``lb``/``tb``: its latency and TTFT bins, -1 for none)."""
     b.count += 1
+    if e.hedged:
+        b.hedged += 1
     outcome = e.outcome
     if outcome == "ok":
         b.ok += 1

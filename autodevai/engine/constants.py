@@ -25,9 +25,13 @@ __all__ = [
     "FILE_BYTES_PER_TOKEN",
     "FILE_TOKENS_MIN",
     "FREE_MODEL_RPM",
+    "HOLD_MARGIN_S",
     "IMAGE_TOKENS",
     "IMAGE_TOKENS_LOW",
+    "MAINTENANCE_WAKE_S",
+    "MAX_JSON_DEPTH",
     "MAX_PROMPT_CHARS",
+    "MAX_USD",
     "MEDIA_TOKENS_MAX",
     "MESSAGE_OVERHEAD_TOKENS",
     "OPENROUTER_BASE_URL",
@@ -41,6 +45,20 @@ __all__ = [
 # Requests
 MAX_PROMPT_CHARS = 4_000_000  # ~1M tokens; beyond this no model can take it and we refuse before tokenizing
 DEFAULT_MAX_TOKENS = 512
+# Deepest nesting of lists/objects a request may carry (tool schemas, extra_body, ...): json encoders and decoders
+# recurse and raise RecursionError near 1000 levels; 128 is far beyond any real schema (the gateway uses the same).
+MAX_JSON_DEPTH = 128
+
+# Money: the largest USD amount a cap, a price or a reservation may take. The ledger counts integer nano-dollars
+# (1e9 USD = 1e18 nano, inside SQLite's and int64's range); anything larger is a typo, not a budget.
+MAX_USD = 1_000_000_000.0
+# A budget hold (a reservation in the shared store) outlives its request's deadline by this much before another
+# process may treat it as abandoned (its owner crashed).
+HOLD_MARGIN_S = 60.0
+
+# Background maintenance (engine/health.py): how often the loop wakes to look for half-open breakers to probe
+# and a stale catalog; what is due is decided on the engine clock.
+MAINTENANCE_WAKE_S = 5.0
 
 # Resilience defaults (see settings.ResilienceSettings)
 DEFAULT_DEADLINE_S = 60.0

@@ -5,7 +5,7 @@ providers redact before raising, and ``EngineError.__str__`` passes through ``re
 
     EngineError
     ├── ConfigError                 bad settings value / file ("did you mean ...")
-    ├── InvalidRequest              the caller's request is unusable (empty prompt, unknown model, ...)
+    ├── InvalidRequest(field)       the caller's request is unusable (empty prompt, unknown model, invalid text, ...)
     │   └── CapabilityMissing       no allowed model (or not the pinned one) can serve what the request uses
     ├── ProviderError(provider, retryable, status, retry_after)
     │   ├── ProviderUnavailable     5xx, 502 upstream failed, 503 no provider, connection refused/reset  (retryable)
@@ -24,8 +24,10 @@ providers redact before raising, and ``EngineError.__str__`` passes through ``re
     ├── NoRouteAvailable(attempts)  every candidate was tried or excluded; ``attempts`` says what happened
     ├── DeadlineExceeded            the request's overall deadline passed
     ├── Cancelled                   the caller cancelled the request
-    └── StorageError(environment)   the store failed: ``environment=True`` for disk full / read-only (tell the
-                                    user), ``False`` for a bug (crash report)
+    ├── StorageError(environment)   the store failed: ``environment=True`` for disk full / read-only (tell the
+    │                               user), ``False`` for a bug (crash report)
+    └── InternalError               an unexpected failure inside the engine (a bug): the request is still stored
+                                    as failed, and the original exception is its ``__cause__``
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ __all__ = [
     "ContextTooLong",
     "DeadlineExceeded",
     "EngineError",
+    "InternalError",
     "InvalidRequest",
     "MalformedResponse",
     "NoRouteAvailable",
@@ -130,9 +133,14 @@ class ConfigError(EngineError):
 
 
 class InvalidRequest(EngineError):
-    """The request cannot be sent as it is (empty or huge prompt, unknown model, bad parameter)."""
+    """The request cannot be sent as it is (empty or huge prompt, unknown model, bad parameter, text that is not
+    valid Unicode, nesting too deep). ``field`` names the offending field (``messages[0].content``) when known."""
 
     hint = "change the request and try again"
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
 
 
 class CapabilityMissing(InvalidRequest):
@@ -301,14 +309,22 @@ class Cancelled(EngineError):
 class StorageError(EngineError):
     """The store failed. ``environment`` is True when the machine is at fault (disk full, read-only)."""
 
-    def __init__(self, message: str, *, environment: bool) -> None:
-        hint = (
-            "free disk space or fix the data directory's permissions"
-            if environment
-            else "this is a bug in AutoDevAI; please report it"
-        )
+    def __init__(self, message: str, *, environment: bool, hint: str | None = None) -> None:
+        if hint is None:
+            hint = (
+                "free disk space or fix the data directory's permissions"
+                if environment
+                else "this is a bug in AutoDevAI; please report it"
+            )
         super().__init__(message, hint=hint)
         self.environment = environment
+
+
+class InternalError(EngineError):
+    """Something inside the engine failed that no other error describes (a bug). The request is stored as failed
+    before this is raised; the original exception is ``__cause__``."""
+
+    hint = "this is a bug in AutoDevAI; please report it (the request is in the history as failed)"
 
 
 def error_class(exc: BaseException) -> str:

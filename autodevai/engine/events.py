@@ -14,7 +14,8 @@ from typing import Protocol
 __all__ = ["CANCELLED", "NOT_A_CALL", "Call", "MetricsSink", "RequestEvent", "failed_calls"]
 
 CANCELLED = "Cancelled"  # the outcome of a request the user stopped: not a failure
-NOT_A_CALL = frozenset({"CircuitOpen", "skipped", "BudgetExceeded"})  # attempts that never reached a provider
+# Attempts that never reached a provider, or whose end says nothing of the model (a hedge's loser, cancelled by us).
+NOT_A_CALL = frozenset({"CircuitOpen", "skipped", "BudgetExceeded", "hedged"})
 
 Call = tuple[str, str, str, float]  # provider, model, outcome, latency seconds
 
@@ -37,6 +38,7 @@ class RequestEvent:
     # Attempts on other models that failed before the one that ended the request: (provider, model, outcome,
     # latency seconds). Counted in those models' rows, not overall.
     attempts: tuple[Call, ...] = ()
+    hedged: bool = False  # a second model raced the first (hedging)
 
 
 def failed_calls(attempts: Iterable[Call]) -> tuple[Call, ...]:

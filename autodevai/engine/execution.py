@@ -8,7 +8,10 @@ Rules this module follows (DESIGN.md "resilience"):
 - A stream falls back only before its first delta reached the caller; after that a failure ends the request
   with the partial answer kept (``StreamInterrupted.partial``) and recorded.
 - A finished request (any outcome) becomes one ``FinishedRequest``, committed to the store (``outcome.publish``)
-  before the caller hears it finished.
+  before the caller hears it finished. A request with invalid text is refused (``input_limits``) and stored; an
+  unexpected exception is stored as a failed request and raised as ``InternalError``.
+- Budget holds go through ``spend_gate`` (shared by every process under a cap); a hedged attempt
+  (``hedged_call``) races the next candidate beside a late model.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import os
 from collections.abc import AsyncGenerator
 
 from autodevai.engine import errors as E
+from autodevai.engine import spend_gate
 from autodevai.engine.attempt_policy import Action, Reason, Situation, after_failure, unknown_price_refusal
-from autodevai.engine.breaker import BreakerState
 from autodevai.engine.calls import RateSlots, note_failure, provider_call, stream_call
-from autodevai.engine.capabilities import needs_of
 from autodevai.engine.fitting import count_prompt, fit_and_route, shrink_to_stated, tool_tokens
+from autodevai.engine.hedged_call import HedgedCall, Leg
+from autodevai.engine.hedging import hedge_delay
+from autodevai.engine.input_limits import check_request
 from autodevai.engine.outcome import (
     RequestState,
     answer_cost,
@@ -35,11 +40,13 @@ from autodevai.engine.outcome import (
     publish,
     short,
 )
+from autodevai.engine.route_choice import decide, decide_to_send, window_of
 from autodevai.engine.runtime import Components
 from autodevai.engine.types import (
     ChatRequest,
     Completion,
     EngineResponse,
+    ModelInfo,
     ModelRef,
     Preference,
     RouteDecision,
@@ -85,66 +92,7 @@ class Executor:
         so a caller can count a long prompt off the event loop first)."""
         if prompt_tokens is None:
             prompt_tokens = self.parts.counter.count_messages(request.messages, None)
-        return self._decide(request, preference or request.preference, prompt_tokens)
-
-    # ---- routing --------------------------------------------------------------------------------------------
-
-    def _decide(
-        self, request: ChatRequest, preference: Preference, prompt_tokens: int, *, within_budget: bool = True
-    ) -> RouteDecision:
-        p = self.parts
-        now = p.clock.now()
-        breakers = p.breakers
-        left = p.budget.left(p.clock.wall())
-        decision = p.router.decide(
-            preference=preference,
-            prompt_tokens=prompt_tokens,
-            max_tokens=request.max_tokens,
-            now=now,
-            model=request.model,
-            fallbacks=request.fallbacks,
-            provider=request.provider,
-            is_open=lambda ref: breakers.peek(ref.provider, ref.model, now) is BreakerState.OPEN,
-            live=lambda ref: p.metrics.live(ref.provider, ref.model, now),
-            budget_left=None if request.model or not within_budget else left,
-            needs=needs_of(request),
-        )
-        if request.fallbacks is not None and len(request.fallbacks) == 0 and len(decision.candidates) > 1:
-            # An explicit empty fallback list means: this model only.
-            decision = RouteDecision(
-                decision.preference,
-                decision.candidates[:1],
-                (*decision.reasons, "no fallbacks: the request asked for this model only"),
-                decision.scores,
-                decision.considered,
-                decision.excluded,
-            )
-        return decision
-
-    def _decide_to_send(self, request: ChatRequest, preference: Preference, prompt_tokens: int) -> RouteDecision:
-        """``_decide`` for a request about to be sent: when no model is left and the budget is what excluded the
-        rest (the same request routes once the budget is left out), raises ``BudgetExceeded`` instead, which says
-        how much is left."""
-        try:
-            return self._decide(request, preference, prompt_tokens)
-        except E.NoRouteAvailable:
-            left = self.parts.budget.left(self.parts.clock.wall())
-            if left is None or not self._routes_without_budget(request, preference, prompt_tokens):
-                raise
-            raise E.BudgetExceeded(
-                f"no model fits the budget: ${left:.4f} left", cap="budget", left=left, needed=0.0
-            ) from None
-
-    def _routes_without_budget(self, request: ChatRequest, preference: Preference, prompt_tokens: int) -> bool:
-        try:
-            self._decide(request, preference, prompt_tokens, within_budget=False)
-        except E.EngineError:
-            return False
-        return True
-
-    def _window(self, ref: ModelRef) -> int | None:
-        info = self.parts.catalog.get(ref)
-        return None if info is None else info.context_length
+        return decide(self.parts, request, preference or request.preference, prompt_tokens)
 
     # ---- the request ----------------------------------------------------------------------------------------
 
@@ -158,6 +106,7 @@ class Executor:
         state = RequestState(os.urandom(8).hex(), started, started + deadline_s, 0, [])
         p.in_flight += 1
         try:
+            check_request(request)  # text that is not valid Unicode, nesting too deep: refused, and stored
             state.prompt_text = prompt_text(request)  # stored as the user wrote it, even if it is compressed
             # Counted with the default encoding (no model yet): the count calibration learns from.
             state.prompt_tokens = await count_prompt(p.counter, request.messages, None)
@@ -165,10 +114,10 @@ class Executor:
             request, state.prompt_tokens, decision, state.compression = await fit_and_route(
                 request,
                 state.prompt_tokens + tools,
-                lambda req, tokens: self._decide_to_send(req, pref, tokens),
+                lambda req, tokens: decide_to_send(p, req, pref, tokens),
                 p.counter,
                 p.settings.context,
-                self._window,
+                lambda ref: window_of(p, ref),
                 tools,
             )
             attempts = self._attempts(request, decision, state, stream=stream)
@@ -187,6 +136,11 @@ class Executor:
         except E.EngineError as exc:
             await self._finish_failed(request, pref, state, exc)
             raise
+        except Exception as exc:  # a bug: still one stored failed request, and a typed error for the caller
+            log.exception("request %s failed unexpectedly", state.request_id)
+            internal = E.InternalError(f"the request failed unexpectedly: {type(exc).__name__}: {short(str(exc))}")
+            await self._finish_failed(request, pref, state, internal)
+            raise internal from exc
         finally:
             p.in_flight -= 1
 
@@ -200,6 +154,7 @@ class Executor:
         skip_providers: set[str] = set()
         skip_vendor: str | None = None
         last_error: E.EngineError | None = None
+        hedge = request.hedge if request.hedge is not None else res.hedge
         for index, ref in enumerate(decision.candidates):
             if ref.provider in skip_providers:
                 continue
@@ -218,8 +173,8 @@ class Executor:
                     state.attempts.append(E.Attempt(ref.provider, ref.model, "BudgetExceeded", "price unknown"))
                     continue
             try:
-                reservation = p.budget.reserve(
-                    info.worst_case_cost(state.prompt_tokens, request.max_tokens), clock.wall()
+                reservation = await spend_gate.hold(
+                    p, state, info.worst_case_cost(state.prompt_tokens, request.max_tokens)
                 )
             except E.BudgetExceeded as exc:
                 state.attempts.append(E.Attempt(ref.provider, ref.model, "BudgetExceeded", exc.message))
@@ -260,24 +215,37 @@ class Executor:
                         break
                     total_attempts += 1
                     state.current = ref
-                    t0 = clock.now()
+                    won = Leg(ref, info, provider, breaker, reservation, clock.now())
+                    delay = hedge_delay(p.metrics, ref, now) if hedge and retry == 0 and not state.hedged else None
+                    backups = self._backups(decision, index, skip_providers, skip_vendor) if delay is not None else []
                     try:
-                        call = provider_call(request, ref)
-                        if stream:
-                            completion = None
-                            async with contextlib.aclosing(stream_call(provider, call, state, clock)) as items:
+                        completion = None
+                        if delay is not None and backups:
+                            hedged = HedgedCall(p, self._slots, request, state, won, backups, delay, stream=stream)
+                            async with contextlib.aclosing(hedged.run()) as items:
                                 async for item in items:
+                                    if isinstance(item, Completion):
+                                        completion = item
+                                    elif stream:
+                                        yield item
+                            won = hedged.winner
+                        elif stream:
+                            call = provider_call(request, ref)
+                            async with contextlib.aclosing(stream_call(provider, call, state, clock)) as pieces:
+                                async for item in pieces:
                                     if isinstance(item, Completion):
                                         completion = item
                                     else:
                                         yield item
-                            assert completion is not None
                         else:
                             # The provider enforces the one deadline for the whole call and raises
                             # ProviderTimeout; the policy turns a passed deadline into DeadlineExceeded.
+                            call = provider_call(request, ref)
                             completion = await provider.chat(call, timeout_s=state.deadline - clock.now())
+                        assert completion is not None
                     except E.ProviderError as exc:
-                        note_failure(p, ref, exc, clock.now() - t0, state.attempts)
+                        failed = state.current or ref  # a hedge's winner that broke mid-stream
+                        note_failure(p, failed, exc, clock.now() - won.started, state.attempts)
                         last_error = exc
                         situation = Situation(
                             retry=retry,
@@ -315,21 +283,24 @@ class Executor:
                                 await clock.sleep(step.delay_s)
                             continue
                         break
-                    # success
-                    duration = clock.now() - t0
-                    breaker.on_success(clock.now(), duration)
-                    p.health_of(ref.provider).ok(clock.wall())
-                    cost = answer_cost(completion, info, p.catalog)
-                    p.budget.settle(reservation, cost[0], clock.wall())
-                    spent = True
-                    state.attempts.append(E.Attempt(ref.provider, completion.model, "ok", latency_ms=duration * 1000.0))
+                    # success (of the first model, or of a hedge's backup that answered first)
+                    duration = clock.now() - won.started
+                    won.breaker.on_success(clock.now(), duration)
+                    p.health_of(won.ref.provider).ok(clock.wall())
+                    cost = answer_cost(completion, won.info, p.catalog)
+                    spend_gate.settle(p, won.reservation, cost[0])
+                    spent = won.reservation is reservation
+                    note = "hedged" if state.hedged else ""
+                    state.attempts.append(
+                        E.Attempt(won.ref.provider, completion.model, "ok", note, latency_ms=duration * 1000.0)
+                    )
                     response = await self._finish_ok(request, decision, state, completion, cost)
                     state.finished = True
                     yield response
                     return
             finally:
                 if not spent:
-                    p.budget.release(reservation)
+                    spend_gate.release(p, state, reservation)
         if clock.now() >= state.deadline:
             raise _deadline_passed(state, f"after {len(state.attempts)} attempt(s)")
         if last_error is not None and len(state.attempts) == 1 and not isinstance(last_error, E.CircuitOpen):
@@ -338,6 +309,24 @@ class Executor:
         raise E.NoRouteAvailable(
             f"no model could answer after {len(state.attempts)} attempt(s)", attempts=state.attempts
         )
+
+    def _backups(
+        self, decision: RouteDecision, index: int, skip_providers: set[str], skip_vendor: str | None
+    ) -> list[tuple[ModelRef, ModelInfo]]:
+        """The candidates after ``index`` a hedge may start (in the catalog, served, not skipped, priced when a
+        budget cap is set)."""
+        p = self.parts
+        out: list[tuple[ModelRef, ModelInfo]] = []
+        for ref in decision.candidates[index + 1 :]:
+            info = p.catalog.get(ref)
+            if info is None or ref.provider in skip_providers or ref.provider not in p.providers:
+                continue
+            if (skip_vendor is not None and info.vendor == skip_vendor) or (
+                not info.price_known and p.settings.budget.capped
+            ):
+                continue
+            out.append((ref, info))
+        return out
 
     # ---- outcomes -------------------------------------------------------------------------------------------
 

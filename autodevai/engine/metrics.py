@@ -260,6 +260,19 @@ class Metrics:
         self._live_cache[key] = (s.version, cur, stats)
         return stats
 
+    def p95_first_token_s(self, provider: str, model: str, now: float) -> float | None:
+        """The model's p95 time to first token over the ~15-minute window, in seconds; for a model only called
+        without streaming, its p95 latency (the whole answer is its first token); None without data."""
+        s = self._keys.get((provider, model))
+        if s is None:
+            return None
+        agg = self._agg(s, self._live_i, now)
+        if agg.ttft_n:
+            p95 = percentiles(agg.ttft, agg.ttft_n, (0.95,))[0]
+        else:
+            p95 = percentiles(agg.lat, sum(agg.lat), (0.95,))[0]
+        return None if p95 is None else p95 / 1000.0
+
     def series(self, window: str, now: float, points: int = 60) -> list[tuple[float, Stats]]:
         """``points`` consecutive intervals covering ``window`` up to ``now``, oldest first.
 

@@ -17,17 +17,18 @@ from autodevai.engine.advisor import Recommendation, recommend
 from autodevai.engine.alerts import AlertEvent, AlertSink
 from autodevai.engine.catalog_sync import CatalogSync
 from autodevai.engine.chat import Conversations
-from autodevai.engine.errors import ConfigError, EngineError, InvalidRequest, StorageError, redact
+from autodevai.engine.errors import ConfigError, EngineError, InvalidRequest, StorageError
 from autodevai.engine.execution import Executor, StreamItem
 from autodevai.engine.fitting import count_tokens, fit_messages
+from autodevai.engine.health import Maintenance
 from autodevai.engine.history import warm_from_store
 from autodevai.engine.metrics import MetricsSink, MetricsSummary, Stats
 from autodevai.engine.ports import Clock, RequestRecord, SecretStore, Store, SystemClock, TokenCounter
+from autodevai.engine.reconfigure import SettingsSaver, reconfigure
 from autodevai.engine.reports import Capabilities, InitReport, SelfTestReport, SystemStatus, TokenCount
-from autodevai.engine.routing import Router
 from autodevai.engine.runtime import Components, ProviderFactory
 from autodevai.engine.selftest import self_test
-from autodevai.engine.settings import Settings, apply_patch
+from autodevai.engine.settings import Settings
 from autodevai.engine.status import capabilities, system_status
 from autodevai.engine.swarm import MessageBus, SwarmResult, SwarmSpec
 from autodevai.engine.swarm.agents import ToolRunner
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "SettingsSaver"]
 
 log = logging.getLogger("autodevai.engine")
-
-SettingsSaver = Callable[[Settings], None]
 
 
 class Engine:
@@ -70,6 +69,7 @@ class Engine:
         self._parts.install_providers(provider_factory, settings)
         self._catalog = CatalogSync(self._parts)
         self._executor = Executor(self._parts)
+        self._maintenance = Maintenance(self._parts, self.refresh_catalog)
         self.adaptive = Adaptive(store, rng)
         ex = self._executor
         # Conversations: threads with history, branches, compare; every turn goes through the request path.
@@ -91,6 +91,9 @@ class Engine:
         cached = await self._catalog.load_cache()
         if cached:
             source = "cache"
+            fetched = await p.store.catalog_fetched_at()
+            if fetched is not None:  # how old the cache is decides when the background refreshes it
+                p.catalog_fetched_wall = min(fetched, p.clock.wall())
         await warm_from_store(p)
         p.counter.load_calibration(await p.store.load_calibration())
         await self.adaptive.load()
@@ -100,6 +103,7 @@ class Engine:
         elif refresh == "background":
             self._refresh_task = asyncio.create_task(self.refresh_catalog(), name="catalog-refresh")
         count = await p.store.count_requests()
+        self._maintenance.start()
         return InitReport(
             providers=tuple(p.providers),
             models=len(p.catalog),
@@ -155,28 +159,17 @@ class Engine:
     def _key_source(self, provider: str, env_var: str | None) -> str:
         return "none" if self._secrets is None else self._secrets.source(provider, env_var)
 
+    async def run_maintenance(self) -> None:
+        """Probe now the providers whose breakers may half-open and refresh the catalog if it is stale (the engine
+        does this in the background every few seconds; see ``engine/health.py``)."""
+        await self._maintenance.tick()
+
     # ---- 6. configure_enhanced_orchestration ----------------------------------------------------------------
 
     async def configure_enhanced_orchestration(self, patch: Mapping[str, Any]) -> Settings:
-        """Validate and apply a partial settings update; persist it; nothing changes if it is invalid."""
-        p = self._parts
-        new = apply_patch(p.settings, patch)  # raises ConfigError, leaving everything as it was
-        if self._save is not None:
-            self._save(new)
-        old = p.settings
-        p.settings = new
-        p.router.reconfigure(new.routing)
-        p.breakers.reconfigure(new.resilience.breaker)
-        p.budget.reconfigure(new.budget)
-        if new.quality_overrides != old.quality_overrides:
-            p.catalog = self._catalog.rebuild(new.quality_overrides)
-            p.router = Router(p.catalog, new.routing)
-        if new.providers != old.providers:
-            await p.close_providers()
-            p.install_providers(self._factory, new)
-            await self.refresh_catalog()
-        await p.store.append_audit("settings.changed", {"patch": _redacted_patch(patch)})
-        return new
+        """Validate and apply a partial settings update; persist it; nothing changes if it is invalid (a value
+        the budget cannot count, a config file that cannot be written: ``ConfigError``, nothing applied)."""
+        return await reconfigure(self._parts, self._catalog, self._factory, self._save, patch, self.refresh_catalog)
 
     # ---- 7. get_performance_metrics -------------------------------------------------------------------------
 
@@ -367,6 +360,7 @@ class Engine:
 
     async def aclose(self) -> None:
         """Stop background work, close providers and the store (pending writes are committed)."""
+        await self._maintenance.stop()
         if self._refresh_task is not None:
             self._refresh_task.cancel()
             try:
@@ -382,7 +376,3 @@ class Engine:
             except StorageError as exc:
                 log.warning("could not save the token calibration of %s: %s", model, exc)
         await self._parts.store.close()
-
-
-def _redacted_patch(patch: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (_redacted_patch(v) if isinstance(v, Mapping) else redact(str(v))) for k, v in patch.items()}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autodevai.engine.detail import request_detail
@@ -62,6 +62,10 @@ class RequestState:
     ttft_s: float | None = None
     shrunk: bool = False  # compressed once after a server refused the prompt as too long
     current: ModelRef | None = None  # the model of the attempt under way (or the last one made)
+    holds: list[str] = field(default_factory=list)  # budget holds in the shared store (its row drops them)
+    released: list[str] = field(default_factory=list)  # holds given back, dropped with the next one taken
+    hedged: bool = False  # a second model was started beside the first (hedging)
+    extra_cost: float = 0.0  # what a hedge's loser cost, added to the answer's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +94,8 @@ class FinishedRequest:
     error: str | None = None  # what ended a failed request, stored after its attempts
     compression: Mapping[str, Any] | None = None
     detail: Mapping[str, Any] | None = None
+    holds: tuple[str, ...] = ()  # budget holds in the shared store that this request's row settles
+    hedged: bool = False
 
     def event(self) -> RequestEvent:
         """The metrics event: the request's own outcome, plus the failed calls to other models before it."""
@@ -108,6 +114,7 @@ class FinishedRequest:
             cost_usd=self.cost_usd,
             task_class=self.task_class,
             attempts=failed_calls((a.provider, a.model, a.outcome, a.latency_ms / 1000.0) for a in tried),
+            hedged=self.hedged,
         )
 
     def record(self) -> RequestRecord:
@@ -136,6 +143,7 @@ class FinishedRequest:
             detail=self.detail,
             cost_source=self.cost_source,
             simulated=self.simulated,
+            holds=self.holds,
         )
 
 
@@ -162,7 +170,7 @@ def finished_ok(
         ttft_s=state.ttft_s if state.ttft_s is not None else completion.ttft_s,
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
-        cost_usd=cost[0],
+        cost_usd=cost[0] + state.extra_cost,
         cost_source=cost[1],
         simulated=completion.simulated,
         task_class=request.task_class,
@@ -172,6 +180,8 @@ def finished_ok(
         attempts=tuple(state.attempts),
         compression=report_dict(state.compression),
         detail=request_detail(request, completion),
+        holds=tuple(state.holds),
+        hedged=state.hedged,
     )
 
 
@@ -197,9 +207,12 @@ def finished_failed(
         stream=state.ttft_s is not None,
         prompt=state.prompt_text or prompt_text(request),
         answer=state.partial,
+        cost_usd=state.extra_cost,
         attempts=tuple(state.attempts),
         error=short(str(exc), 500),
         detail=request_detail(request),
+        holds=tuple(state.holds),
+        hedged=state.hedged,
     )
 
 

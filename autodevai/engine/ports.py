@@ -1,10 +1,11 @@
-"""The small protocols the engine depends on. Concrete classes live in providers/, adapters/ and compose.py."""
+"""The small protocols the engine depends on, and the values that cross them. Concrete classes live in
+providers/, adapters/ and compose.py."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -18,6 +19,8 @@ __all__ = [
     "Provider",
     "RequestRecord",
     "SecretStore",
+    "SpendHold",
+    "SpendTotals",
     "Store",
     "SystemClock",
     "TokenCounter",
@@ -116,6 +119,32 @@ class RequestRecord:
     detail: Mapping[str, Any] | None = None  # what the request used beyond text and what came back (tools, ...)
     cost_source: str = "provider"  # "provider", "catalog" or "unknown" (cost_usd is then 0 but not known to be)
     simulated: bool = False  # AutoDevAI's simulator answered
+    # Budget holds (``SpendHold.id``) this row settles: the store drops them in the transaction that writes it, so
+    # every process sees either the hold or the cost, never neither.
+    holds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SpendHold:
+    """A budget hold in the shared store: ``amount_usd`` (a request's worst-case cost) held from ``wall`` until
+    the request's row settles it or, if its process died, until ``expires_wall`` (epoch seconds)."""
+
+    id: str
+    amount_usd: float
+    wall: float
+    expires_wall: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpendTotals:
+    """What every process on one store has spent and holds, in integer nano-dollars: spent today and this month
+    (UTC, of the wall time asked about) and in all; ``held`` in open holds, ``held_here`` of them this process's."""
+
+    today: int
+    month: int
+    total: int
+    held: int
+    held_here: int
 
 
 class ConversationStore(Protocol):
@@ -123,8 +152,9 @@ class ConversationStore(Protocol):
 
     async def create(self, conversation: Conversation) -> None: ...
 
-    async def update(self, conversation_id: str, updated: float, **fields: Any) -> None:
-        """Set ``title``, ``pinned``, ``preset``, ``head_id`` or ``deleted_at`` (None restores) and ``updated``."""
+    async def update(self, conversation_id: str, updated: float | None, **fields: Any) -> None:
+        """Set ``title``, ``pinned``, ``preset``, ``head_id`` or ``deleted_at`` (None restores), and ``updated``
+        unless it is None."""
         ...
 
     async def add_message(self, message: ThreadMessage, *, head: bool = True) -> None:
@@ -171,6 +201,15 @@ class Store(Protocol):
         """USD spent today (UTC), this month (UTC) and in all."""
         ...
 
+    async def reserve_spend(
+        self, hold: SpendHold, check: Callable[[SpendTotals], None], release: tuple[str, ...] = ()
+    ) -> SpendTotals:
+        """In one transaction: drop the holds named in ``release`` (given back) and expired ones, count what every
+        process spent and holds, call ``check`` with it (it raises ``BudgetExceeded`` to refuse) and, if it
+        passes, add ``hold``; return the counts from before the hold. Raises ``StorageError`` when the store
+        cannot write: then nothing is held."""
+        ...
+
     async def count_requests(self) -> int: ...
 
     async def recent_events(self, since_wall: float) -> list[RequestRecord]:
@@ -185,6 +224,10 @@ class Store(Protocol):
         ...
 
     async def load_catalog(self) -> list[dict[str, Any]] | None: ...
+
+    async def catalog_fetched_at(self) -> float | None:
+        """Epoch seconds when the cached catalog was saved, or None when there is none."""
+        ...
 
     async def save_catalog(self, models: list[dict[str, Any]]) -> None: ...
 

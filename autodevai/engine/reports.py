@@ -41,6 +41,11 @@ class ProviderStatus:
     last_error: str | None
     key_source: str  # "keyring", "env", "none", "not needed"
     rate: Headroom
+    # The last background probe (engine/health.py) while a breaker of this provider was open: when (epoch
+    # seconds), whether it answered, what it did or what failed; None before any probe.
+    last_probe_wall: float | None = None
+    last_probe_ok: bool | None = None
+    last_probe_detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,7 @@ class SystemStatus:
     models: int
     catalog_age_s: float | None
     uptime_s: float
+    catalog_max_age_s: float | None = None  # the catalog refreshes itself once older than this
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,9 @@ class ChatRequest(BaseModel):
     fallbacks: list[str] | None = None  # explicit fallback model ids, tried in order after the first choice
     deadline_s: Annotated[float, Field(gt=0, le=3600)] | None = None
     task_class: str | None = None  # free label used by metrics and (later) adaptive routing
+    # Hedging: start the next candidate too when the model's first token is later than its p95 (None: the
+    # ``resilience.hedge`` setting decides).
+    hedge: bool | None = None
     extra_headers: dict[str, str] = Field(default_factory=dict)  # passed to the provider as-is (e.g. sim faults)
     # sampling
     top_p: Unit | None = None

@@ -51,8 +51,12 @@ class ToolCall:
         return {"id": self.id, "type": self.type, "function": {"name": self.name, "arguments": self.arguments}}
 
     def parsed_arguments(self) -> Any:
-        """The arguments decoded from JSON; raises ``ValueError`` when the model wrote invalid JSON."""
-        return json.loads(self.arguments or "{}")
+        """The arguments decoded from JSON; raises ``ValueError`` when the model wrote invalid JSON (or JSON nested
+        deeper than the parser recurses)."""
+        try:
+            return json.loads(self.arguments or "{}")
+        except RecursionError:
+            raise ValueError("the arguments are nested too deeply") from None
 
 
 @dataclass(frozen=True, slots=True)

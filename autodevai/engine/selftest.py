@@ -47,7 +47,7 @@ async def _check_store(p: Components) -> str:
         raise StorageError(f"integrity_check: {result}", environment=True)
     await p.store.append_audit("selftest", {})
     n = await p.store.verify_audit()
-    return f"integrity ok, audit chain of {n} entries verified"
+    return f"integrity ok, signed audit chain of {n} entries verified"
 
 
 async def _check_key(key_source: KeySource, name: str, env_var: str | None, kind: str) -> str:

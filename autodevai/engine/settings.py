@@ -23,6 +23,8 @@ __all__ = [
     "ContextSettings",
     "ConversationSettings",
     "GatewaySettings",
+    "HealthSettings",
+    "Money",
     "NonNeg",
     "ProviderSettings",
     "ResilienceSettings",
@@ -38,7 +40,9 @@ __all__ = [
 ]
 
 _Strict = ConfigDict(extra="forbid", validate_assignment=True)
-NonNeg = Annotated[float, Field(ge=0)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# USD: finite, not negative, at most C.MAX_USD (what the budget ledger can count exactly).
+Money = Annotated[float, Field(ge=0, le=C.MAX_USD, allow_inf_nan=False)]
 
 
 class ProviderSettings(BaseModel):
@@ -101,10 +105,10 @@ class RoutingSettings(BaseModel):
 class BudgetSettings(BaseModel):
     model_config = _Strict
 
-    daily_usd: NonNeg | None = None
-    monthly_usd: NonNeg | None = None
-    total_usd: NonNeg | None = None
-    per_request_usd: NonNeg | None = None
+    daily_usd: Money | None = None
+    monthly_usd: Money | None = None
+    total_usd: Money | None = None
+    per_request_usd: Money | None = None
     # A call whose cost cannot be known (no usage.cost, no cost header, no price): "refuse" it while a cap is set,
     # or "allow" it and count it as $0 (it shows as unknown everywhere).
     unknown_cost: Literal["refuse", "allow"] = "refuse"
@@ -139,6 +143,21 @@ class ResilienceSettings(BaseModel):
     backoff_base_s: Annotated[float, Field(ge=0)] = C.DEFAULT_BACKOFF_BASE_S
     backoff_max_s: Annotated[float, Field(ge=0)] = C.DEFAULT_BACKOFF_MAX_S
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    # Hedged requests (a request's ``hedge`` field overrides this): when a model's first token is later than its
+    # observed p95 time to first token, start the next candidate too; the first to answer wins.
+    hedge: bool = False
+
+
+class HealthSettings(BaseModel):
+    """Self-healing: probing providers whose breakers are open, and keeping the catalog fresh."""
+
+    model_config = _Strict
+
+    # How a provider with an open breaker is probed once the breaker may half-open: "models" (GET /models, free),
+    # "chat" (a one-token request to the model, may cost a fraction of a cent) or "off".
+    probe: Literal["models", "chat", "off"] = "models"
+    # The catalog refreshes itself in the background when it is older than this.
+    catalog_max_age_h: Annotated[float, Field(gt=0, le=8760, allow_inf_nan=False)] = 24.0
 
 
 class ContextSettings(BaseModel):
@@ -192,6 +211,7 @@ class Settings(BaseModel):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     conversations: ConversationSettings = Field(default_factory=ConversationSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     quality_overrides: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -247,14 +267,20 @@ def parse_settings(data: Mapping[str, Any], source: str = "settings") -> Setting
         raise _config_error(exc, source) from None
 
 
-def load_settings(path: Path) -> Settings:
-    """Read TOML settings from ``path``; a missing file gives the defaults. Raises ``ConfigError``."""
+def load_settings(path: Path, patch: Mapping[str, Any] | None = None) -> Settings:
+    """Read TOML settings from ``path``; a missing file gives the defaults. With ``patch``, it is merged into what
+    the file holds *before* validating, so a patch can repair a file holding a value this version refuses (what
+    ``config set`` needs to fix it). Raises ``ConfigError``."""
     if not path.exists():
-        return Settings()
+        return Settings() if patch is None else apply_patch(Settings(), patch)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+        if patch is not None:
+            data = _merge(data, patch)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables are nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
@@ -285,7 +311,11 @@ def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
 
 def apply_patch(settings: Settings, patch: Mapping[str, Any]) -> Settings:
     """A new ``Settings`` with ``patch`` deep-merged in; the old one is untouched if validation fails."""
-    return parse_settings(_merge(settings.model_dump(mode="python"), patch), "update")
+    try:
+        merged = _merge(settings.model_dump(mode="python"), patch)
+    except RecursionError:
+        raise ConfigError("update: invalid settings: the value is nested too deeply") from None
+    return parse_settings(merged, "update")
 
 
 def set_path(settings: Settings, dotted: str, value: Any) -> Settings:

@@ -28,6 +28,7 @@ class Stats:
     requests_per_s: float
     tokens_per_s: float  # prompt + completion tokens per second: throughput, not a model's generation speed
     cancelled: int = 0  # stopped by the user: neither ok nor an error
+    hedged: int = 0  # requests where a second model raced the first (hedging)
 
 
 @dataclass(frozen=True, slots=True)

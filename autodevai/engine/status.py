@@ -31,7 +31,10 @@ _FEATURES = (
     "budget caps",
     "metrics p50/p95/p99",
     "recommendations",
-    "hash-chained audit log",
+    "hedged requests",
+    "background probes of failing providers",
+    "budget caps shared by every process on the data dir",
+    "signed (HMAC-SHA256) hash-chained audit log",
 )
 
 
@@ -55,6 +58,9 @@ def system_status(parts: Components, key_source: KeySource) -> SystemStatus:
                 last_error=h.last_error,
                 key_source=key_source(ps.name, ps.api_key_env),
                 rate=p.limiter.headroom(ps.name, now),
+                last_probe_wall=h.last_probe_wall,
+                last_probe_ok=h.last_probe_ok,
+                last_probe_detail=h.last_probe_detail,
             )
         )
     breakers = tuple(BreakerRow(prov, model, snap) for (prov, model), snap in sorted(p.breakers.snapshot(now).items()))
@@ -66,6 +72,7 @@ def system_status(parts: Components, key_source: KeySource) -> SystemStatus:
         models=len(p.catalog),
         catalog_age_s=None if p.catalog_fetched_wall is None else wall - p.catalog_fetched_wall,
         uptime_s=wall - p.started_wall,
+        catalog_max_age_s=p.settings.health.catalog_max_age_h * 3600.0,
     )
 
 

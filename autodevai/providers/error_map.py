@@ -106,7 +106,7 @@ def _describe(body: bytes) -> tuple[str, Mapping[str, Any] | None, Any]:
     """(message, error object, parsed body) of an error response body, whatever its shape."""
     try:
         parsed: Any = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
     if isinstance(parsed, dict):
         err = parsed.get("error")

@@ -137,8 +137,8 @@ class OpenAICompatProvider:
             )
         except wire.EmbeddedError as exc:
             raise error_map.error_for_payload(self.name, call.model, exc.error) from exc
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, WireError
-            raise self._malformed(call.model, exc) from exc
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, WireError, nesting
+            raise self._malformed(call.model, wire.readable(exc)) from exc
 
     async def _encode(self, call: ProviderCall, *, stream: bool) -> bytes:
         """The JSON body; one carrying megabytes of images or files is encoded in a worker thread (a 20 MB image
@@ -164,8 +164,8 @@ class OpenAICompatProvider:
             raise self._status_error(None, response)
         try:
             return json.loads(response.content)
-        except ValueError as exc:
-            raise self._malformed(None, exc) from exc
+        except (ValueError, RecursionError) as exc:
+            raise self._malformed(None, wire.readable(exc)) from exc
 
     # ---- the Provider port ------------------------------------------------
 
@@ -294,8 +294,8 @@ class OpenAICompatProvider:
             return state.feed(line)
         except wire.EmbeddedError as exc:
             raise self._interrupted(call.model, state, _error_text(exc.error), exc.error) from exc
-        except ValueError as exc:
-            raise self._malformed(call.model, exc) from exc
+        except (ValueError, RecursionError) as exc:
+            raise self._malformed(call.model, wire.readable(exc)) from exc
 
     def _interrupted(
         self, model: str, state: StreamState, why: str, error: Mapping[str, Any] | None = None
@@ -338,8 +338,8 @@ class OpenAICompatProvider:
         while True:
             try:
                 listed += models_wire.parse_models(data, self.name)
-            except ValueError as exc:
-                raise self._malformed(None, exc) from exc
+            except (ValueError, RecursionError) as exc:
+                raise self._malformed(None, wire.readable(exc)) from exc
             following = models_wire.next_page(data)
             if following is None:
                 return listed

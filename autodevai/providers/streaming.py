@@ -95,7 +95,7 @@ class StreamState:
             return None
         try:
             chunk = json.loads(payload)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise WireError(redact(f"a stream chunk is not JSON: {payload[:60]!r}")) from exc
         if not isinstance(chunk, dict):
             raise WireError("a stream chunk is not a JSON object")

@@ -39,6 +39,7 @@ __all__ = [
     "message_json",
     "parse_completion",
     "parse_usage",
+    "readable",
     "uses_max_completion_tokens",
     "with_headers",
 ]
@@ -298,3 +299,8 @@ def with_headers(completion: Completion, headers: Mapping[str, str]) -> Completi
     if cost == completion.usage.cost and not simulated:
         return completion
     return dataclasses.replace(completion, usage=dataclasses.replace(completion.usage, cost=cost), simulated=simulated)
+
+
+def readable(exc: Exception) -> Exception:
+    """``exc``, or for a ``RecursionError`` (JSON nested deeper than the parser recurses) a readable ``ValueError``."""
+    return ValueError("the JSON is nested too deeply") if isinstance(exc, RecursionError) else exc

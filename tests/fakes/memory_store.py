@@ -7,11 +7,12 @@ totals, outcomes, an audit list) and nothing of SQLite; ``tests/integration/test
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from autodevai.engine.ports import RequestRecord
+from autodevai.engine.budget import to_nano
+from autodevai.engine.ports import RequestRecord, SpendHold, SpendTotals
 
 __all__ = ["MemoryStore"]
 
@@ -25,6 +26,8 @@ class MemoryStore:
         self.catalog: list[dict[str, Any]] | None = None
         self.calibration: dict[str, float] = {}
         self.outcomes: dict[tuple[str, str], list[float]] = {}
+        self.holds: dict[str, int] = {}  # open budget holds, nano-dollars
+        self.catalog_saved: float | None = None
         self.closed = False
 
     @property
@@ -33,6 +36,20 @@ class MemoryStore:
 
     async def record_request(self, rec: RequestRecord) -> None:
         self.requests.append(rec)
+        for hold in rec.holds:
+            self.holds.pop(hold, None)
+
+    async def reserve_spend(
+        self, hold: SpendHold, check: Callable[[SpendTotals], None], release: tuple[str, ...] = ()
+    ) -> SpendTotals:
+        for given_back in release:
+            self.holds.pop(given_back, None)
+        spent = sum(to_nano(r.cost_usd) for r in self.requests if r.cost_usd > 0)
+        held = sum(self.holds.values())
+        counted = SpendTotals(spent, spent, spent, held, held)
+        check(counted)
+        self.holds[hold.id] = to_nano(hold.amount_usd)
+        return counted
 
     async def recent_requests(self, limit: int = 50, query: str | None = None) -> list[RequestRecord]:
         rows = [r for r in reversed(self.requests) if not query or query in r.prompt + r.answer + r.model]
@@ -66,6 +83,9 @@ class MemoryStore:
 
     async def save_catalog(self, models: list[dict[str, Any]]) -> None:
         self.catalog = models
+
+    async def catalog_fetched_at(self) -> float | None:
+        return self.catalog_saved
 
     async def load_calibration(self) -> dict[str, float]:
         return dict(self.calibration)

@@ -211,7 +211,7 @@ async def test_audit_chain_detects_an_altered_entry(db: Path) -> None:
     store = await SqliteStore.open(db)
     for i in range(5):
         await store.append_audit("config.set", {"key": "budget.daily_usd", "value": i, "who": "cli"})
-    assert await store.verify_audit() == 5
+    assert await store.verify_audit() == 1 + 5  # the chain's signed start, then the five entries
     await store.close()
 
     raw = sqlite3.connect(db)

@@ -71,7 +71,7 @@ def looks_json(text: str) -> bool:
         return False
     try:
         json.loads(s)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the parser recurses: treat it as text
         return False
     return True
 
@@ -223,7 +223,7 @@ def minify_text(content: str, role: str) -> str:
     if (role == "tool" or stripped[:1] in ("{", "[")) and stripped:
         try:
             return json.dumps(json.loads(stripped), separators=(",", ":"), ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     if not stripped:
         return ""
