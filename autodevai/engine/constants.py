@@ -35,6 +35,7 @@ __all__ = [
     "MEDIA_TOKENS_MAX",
     "MESSAGE_OVERHEAD_TOKENS",
     "OPENROUTER_BASE_URL",
+    "POOL_KEEPALIVE_S",
     "POOL_MAX_CONNECTIONS",
     "POOL_MAX_KEEPALIVE",
     "ROUTE_FALLBACKS",
@@ -88,6 +89,9 @@ WINDOWS = {"1m": 60.0, "15m": 900.0, "24h": 86_400.0}
 # HTTP pool (shared httpx.AsyncClient)
 POOL_MAX_CONNECTIONS = 100
 POOL_MAX_KEEPALIVE = 50
+# An idle pooled connection is closed after this long: below common servers' keep-alive (uvicorn's 5 s), so a
+# request never goes out on a connection the server is closing (httpx defaults to 5 s).
+POOL_KEEPALIVE_S = 4.0
 
 # Token estimate used before tiktoken is wired in: chars per token, and per-message overhead
 CHARS_PER_TOKEN = 4.0
