@@ -1,5 +1,6 @@
 """How numbers and suggestions read for people, once for every face and the engine's own messages: money, prices
-per million tokens, durations, token counts, scores, "did you mean", and a validation error as one sentence.
+per million tokens, durations, how long ago, token counts, scores, "did you mean", and a validation error as one
+sentence.
 
 Neutral ground: no import of any AutoDevAI package and no third-party library, so the engine, the CLI, the GUI
 and the gateway all use it without depending on one another (DESIGN.md §9).
@@ -13,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "did_you_mean",
+    "fmt_ago",
     "fmt_latency",
     "fmt_ms",
     "fmt_per_million",
@@ -62,6 +64,22 @@ def fmt_ms(value: float | None) -> str:
 def fmt_latency(ms: float) -> str:
     """A latency inside a sentence: whole milliseconds ("640 ms"), tenths of seconds from one second on ("2.5 s")."""
     return f"{ms / 1000.0:.1f} s" if ms >= 1000.0 else f"{ms:.0f} ms"
+
+
+def fmt_ago(seconds: float) -> str:
+    """How long ago something happened, ``seconds`` before now: "just now" (under 5 s), "12 s ago", "2 min ago",
+    "3 h ago", "2 days ago" ("1 day ago")."""
+    s = max(0, int(seconds))
+    if s < 5:
+        return "just now"
+    if s < 60:
+        return f"{s} s ago"
+    if s < 3600:
+        return f"{s // 60} min ago"
+    if s < 86_400:
+        return f"{s // 3600} h ago"
+    days = s // 86_400
+    return f"{days} day{'s' if days != 1 else ''} ago"
 
 
 def fmt_tokens(value: int | None) -> str:

@@ -47,6 +47,7 @@ answering), and last {"type": "response", ...} with the same fields as the --jso
 
 __all__ = [
     "EXAMPLES",
+    "HEDGE_HELP",
     "add_request_args",
     "answer_code",
     "answer_json",
@@ -59,6 +60,10 @@ __all__ = [
 
 _EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # ReasoningConfig.effort
 DIM, RESET = "\x1b[2m", "\x1b[0m"
+HEDGE_HELP = (
+    "when the model's first token is later than its usual (p95), start the next model too and keep the first "
+    "answer (default: the resilience.hedge setting)"
+)
 
 
 def add_request_args(p: argparse.ArgumentParser) -> None:
@@ -74,6 +79,7 @@ def add_request_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fallback", action="append", dest="fallbacks", metavar="MODEL", help="fallback model (repeat)")
     p.add_argument("--no-fallbacks", action="store_true", help="try only the chosen model")
     p.add_argument("--deadline", type=float, help="overall deadline in seconds")
+    p.add_argument("--hedge", action=argparse.BooleanOptionalAction, default=None, help=HEDGE_HELP)
     media = p.add_argument_group("attachments (routing then picks a model that reads them)")
     media.add_argument(
         "--image",
@@ -123,6 +129,8 @@ def build_request(args: argparse.Namespace, cli_provider: str | None = None) -> 
         "deadline_s": args.deadline,
         "provider": cli_provider,
     }
+    if args.hedge is not None:
+        fields["hedge"] = args.hedge
     if args.no_fallbacks:
         fields["fallbacks"] = []
     elif args.fallbacks:

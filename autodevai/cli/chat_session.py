@@ -60,8 +60,18 @@ class ChatSession:
     """The state of one ``chat``: the current conversation (None until the first message), its settings, an armed
     or pending comparison, and the last failure's exit code."""
 
-    def __init__(self, engine: Engine, *, as_json: bool, max_tokens: int | None, out: TextIO, err: TextIO) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        as_json: bool,
+        max_tokens: int | None,
+        out: TextIO,
+        err: TextIO,
+        hedge: bool | None = None,
+    ) -> None:
         self.engine, self.as_json, self.max_tokens, self.out, self.err = engine, as_json, max_tokens, out, err
+        self.hedge = hedge  # ChatRequest.hedge for every answer (None: the resilience.hedge setting)
         self.conv: Conversation | None = None
         self.preset = Preset()
         self.armed: list[str] | None = None  # /compare targets waiting for the next message
@@ -147,7 +157,10 @@ class ChatSession:
         return self.conv
 
     def _options(self) -> dict[str, Any]:
-        return {"max_tokens": self.max_tokens} if self.max_tokens else {}
+        options: dict[str, Any] = {"max_tokens": self.max_tokens} if self.max_tokens else {}
+        if self.hedge is not None:
+            options["hedge"] = self.hedge
+        return options
 
     async def send(self, text: str) -> None:
         if self.pending:

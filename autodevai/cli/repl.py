@@ -21,6 +21,7 @@ import sys
 import textwrap
 from typing import Any, TextIO
 
+from autodevai.cli.chat import HEDGE_HELP
 from autodevai.cli.chat_session import ChatSession, commands_help
 from autodevai.cli.session import Needs, open_app
 from autodevai.engine import Preference
@@ -51,6 +52,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--preference", "-p", choices=[x.value for x in Preference], help="routing preference")
     p.add_argument("--system", help="a system prompt for the conversation")
     p.add_argument("--max-tokens", type=int, default=None, help="the longest answer (default 1024)")
+    p.add_argument("--hedge", action=argparse.BooleanOptionalAction, default=None, help=HEDGE_HELP)
     p.set_defaults(func=cmd_chat)
 
 
@@ -93,7 +95,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
         app = runner.run(open_app(args, Needs.MODELS))
         try:
             session = ChatSession(
-                app.engine, as_json=args.json, max_tokens=args.max_tokens, out=sys.stdout, err=sys.stderr
+                app.engine,
+                as_json=args.json,
+                max_tokens=args.max_tokens,
+                out=sys.stdout,
+                err=sys.stderr,
+                hedge=args.hedge,
             )
             runner.run(session.start(args, banner=reader.tty))
             while True:

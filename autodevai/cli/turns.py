@@ -127,6 +127,8 @@ def turn_footer(turn: ChatTurn, out: TextIO) -> None:
         f"{fmt_ms(a.latency_ms)} · thread {turn.fit.describe()}]",
         file=out,
     )
+    if turn.response.hedged:
+        print(views.hedge_line(turn.response), file=out)
 
 
 # ---- run in a conversation ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def response_footer(r: EngineResponse, out: TextIO = sys.stdout) -> None:
     """The footer of an answer: model (and whether the simulator made the answer up), tokens, cost (or "cost
     unknown" when neither the provider nor the catalog priced it), latency; then the fallbacks taken and any
-    compression of the prompt."""
+    compression of the prompt, and whether it was hedged."""
     u = r.usage
     ttft = f" · ttft {fmt_ms(r.ttft_ms)}" if r.ttft_ms is not None else ""
     extra = [f"{n} {what}" for n, what in ((u.reasoning_tokens, "reasoning"), (u.cached_tokens, "cached")) if n]
@@ -35,13 +35,25 @@ def response_footer(r: EngineResponse, out: TextIO = sys.stdout) -> None:
         f"{detail} · {cost} · latency {fmt_ms(r.latency_ms)}{ttft}",
         file=out,
     )
-    if r.fell_back:
-        trail = " → ".join(f"{a.model} [{a.outcome}]" for a in r.attempts)
+    tried = [a for a in r.attempts if a.outcome != "hedged"]  # a hedge's cancelled call is not a fallback
+    if len(tried) > 1:
+        trail = " → ".join(f"{a.model} [{a.outcome}]" for a in tried)
         print(f"fallbacks: {trail}", file=out)
+    if r.hedged:
+        print(hedge_line(r), file=out)
     c = r.compression
     if c is not None and c.tokens_after < c.tokens_before:
         tokens = f"{c.tokens_before:,} → {c.tokens_after:,} tokens"
         print(f"prompt compressed {tokens} ({c.strategy}, quality {c.quality:.2f})", file=out)
+
+
+def hedge_line(r: EngineResponse) -> str:
+    """``hedged: ...``: a second model was started because the first token was late, who won, who was cancelled
+    and what the loser cost (part of the answer's cost)."""
+    losers = ", ".join(dict.fromkeys(a.model for a in r.attempts if a.outcome == "hedged"))
+    raced = f"; {r.model} answered first, {losers} was cancelled" if losers else ""
+    cost = f"the loser cost {fmt_usd(r.hedge_cost_usd)}" if r.hedge_cost_usd > 0 else "the loser cost nothing"
+    return f"hedged: a second model was started because the first token was late{raced} ({cost})"
 
 
 def _scores(d: RouteDecision) -> str:
@@ -93,6 +105,7 @@ def _stats_row(name: str, s: Stats) -> tuple[object, ...]:
         fmt_ms(s.ttft_p50_ms),
         fmt_tokens(s.prompt_tokens + s.completion_tokens),
         fmt_usd(s.cost_usd),
+        s.hedged or "-",
     )
 
 
@@ -100,7 +113,7 @@ def metrics(summary: MetricsSummary, out: TextIO = sys.stdout) -> None:
     print(f"window {summary.window} ({summary.window_s:.0f} s)", file=out)
     rows = [_stats_row("(all)", summary.overall)]
     rows += [_stats_row(k, s) for k, s in sorted(summary.per_model.items(), key=lambda kv: -kv[1].count)]
-    table(["model", "calls", "ok", "p50", "p95", "p99", "ttft p50", "tokens", "cost"], rows, out)
+    table(["model", "calls", "ok", "p50", "p95", "p99", "ttft p50", "tokens", "cost", "hedged"], rows, out)
     errors = summary.overall.errors
     if errors:
         print("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1])), file=out)

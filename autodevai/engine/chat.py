@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,6 +43,7 @@ from autodevai.engine.messages import ChatMessage
 from autodevai.engine.ports import ConversationStore
 from autodevai.engine.runtime import Components
 from autodevai.engine.thread_fit import ThreadFit, fit_thread
+from autodevai.engine.thread_messages import answer_message, content_of, extra_of, new_id
 from autodevai.engine.types import ChatRequest, EngineResponse, Preference, RouteDecision
 from autodevai.text import validation_text
 
@@ -77,10 +77,6 @@ class ChatTurn:
     fit: ThreadFit
 
 
-def _new_id() -> str:
-    return os.urandom(8).hex()
-
-
 class Conversations:
     """The conversation API over the engine's parts; the engine's request path does every call."""
 
@@ -105,7 +101,7 @@ class Conversations:
     async def create(self, title: str | None = None, preset: Preset | None = None) -> Conversation:
         """A new, empty conversation ("New conversation" until its first message names it)."""
         now = self._now()
-        conv = Conversation(_new_id(), title or "New conversation", now, now, preset=preset or Preset())
+        conv = Conversation(new_id(), title or "New conversation", now, now, preset=preset or Preset())
         await self._store.create(conv)
         return conv
 
@@ -173,8 +169,8 @@ class Conversations:
         parent: str | None = None
         for i, (m, model) in enumerate(messages):
             stored = ThreadMessage(
-                _new_id(), conv.id, parent, m.role, _content(m), self._now() + i * 1e-6,
-                model=model, extra=_extra_of(m),
+                new_id(), conv.id, parent, m.role, content_of(m), self._now() + i * 1e-6,
+                model=model, extra=extra_of(m),
             )  # fmt: skip
             await self._store.add_message(stored)
             parent = stored.id
@@ -282,7 +278,7 @@ class Conversations:
 
     async def _add_user(self, conv: Conversation, parent: str | None, content: Any) -> ThreadMessage:
         checked = user_message(content)  # refuses an empty message and text that is not valid Unicode
-        user = ThreadMessage(_new_id(), conv.id, parent, "user", _content(checked), self._now())
+        user = ThreadMessage(new_id(), conv.id, parent, "user", content_of(checked), self._now())
         await self._store.add_message(user)
         if conv.message_count == 0 and conv.title == "New conversation":
             await self._store.update(conv.id, self._now(), title=title_from(checked.text or "Image"))
@@ -314,14 +310,14 @@ class Conversations:
                 # Stopped (or cut) after it began: keep what came, so the thread shows it and continues after it.
                 if partial:
                     why = "interrupted" if isinstance(exc, E.StreamInterrupted) else "stopped"
-                    kept = ThreadMessage(_new_id(), conv.id, user.id, "assistant", "".join(partial), p.clock.wall(),
+                    kept = ThreadMessage(new_id(), conv.id, user.id, "assistant", "".join(partial), p.clock.wall(),
                                          extra={"stopped": why})  # fmt: skip
                     await asyncio.shield(self._store.add_message(kept, head=head))
                 raise
             assert response is not None
         else:
             response = await self._execute(request, preference)
-        answer = _answer_message(conv.id, user.id, response, fit, p.clock.wall())
+        answer = answer_message(conv.id, user.id, response, fit, p.clock.wall())
         await self._store.add_message(answer, head=head)
         yield ChatTurn(user, answer, response, fit)
 
@@ -421,7 +417,7 @@ class Conversations:
             )  # fmt: skip
             response = await self._execute(request, Preference.COST)
             stored = replace(
-                _answer_message(conv.id, None, response, None, self._now()), kind="summary", summary_of=last
+                answer_message(conv.id, None, response, None, self._now()), kind="summary", summary_of=last
             )
             await self._store.add_message(stored, head=False)
         return ChatMessage(role="system", content=f"Summary of the earlier conversation:\n{stored.text}")
@@ -448,52 +444,3 @@ def _kept(fit: ThreadFit, history: Sequence[ChatMessage], system: int) -> int:
 
 def _level(c: float) -> str:
     return "complex" if c >= 0.5 else "medium" if c >= 0.2 else "simple"
-
-
-def _content(message: ChatMessage) -> Any:
-    content = message.content
-    if isinstance(content, tuple):
-        return [part.model_dump(mode="json", exclude_none=True) for part in content]
-    return content
-
-
-def _extra_of(message: ChatMessage) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
-    if message.tool_calls:
-        extra["tool_calls"] = [c.model_dump(mode="json", exclude_none=True) for c in message.tool_calls]
-    if message.tool_call_id:
-        extra["tool_call_id"] = message.tool_call_id
-    return extra
-
-
-def _answer_message(
-    conversation_id: str, parent: str | None, r: EngineResponse, fit: ThreadFit | None, now: float
-) -> ThreadMessage:
-    extra: dict[str, Any] = {
-        "reasons": list(r.route.reasons),
-        "attempts": [{"provider": a.provider, "model": a.model, "outcome": a.outcome, "detail": a.detail}
-                     for a in r.attempts],
-        "latency_ms": r.latency_ms,
-        "ttft_ms": r.ttft_ms,
-        "finish_reason": r.finish_reason,
-        "reasoning_tokens": r.usage.reasoning_tokens,
-        "cached_tokens": r.usage.cached_tokens,
-    }  # fmt: skip
-    if r.tool_calls:
-        extra["tool_calls"] = [c.as_json() for c in r.tool_calls]
-    if r.reasoning:
-        extra["reasoning"] = r.reasoning
-    if r.refusal:
-        extra["refusal"] = r.refusal
-    if fit is not None and fit.how:
-        extra["fit"] = fit.describe()
-    elif r.compression is not None:
-        c = r.compression
-        extra["fit"] = f"{c.tokens_before}->{c.tokens_after} tokens; {c.strategy}; quality {c.quality:.2f}"
-    content: Any = r.content if r.content or not r.tool_calls else None
-    return ThreadMessage(
-        _new_id(), conversation_id, parent, "assistant", content, now,
-        model=r.model, provider=r.provider, request_id=r.request_id, prompt_tokens=r.usage.prompt_tokens,
-        completion_tokens=r.usage.completion_tokens, cost_usd=r.cost_usd, cost_source=r.cost_source,
-        latency_ms=r.latency_ms, simulated=r.simulated, extra=extra,
-    )  # fmt: skip

@@ -40,6 +40,7 @@ __all__ = [
     "publish",
     "short",
     "stored_event",
+    "was_hedged",
 ]
 
 log = logging.getLogger("autodevai.engine")
@@ -243,6 +244,8 @@ def answer_of(
         message_extra=completion.message_extra,
         simulated=completion.simulated,
         cost_source=done.cost_source,
+        hedged=done.hedged,
+        hedge_cost_usd=state.extra_cost,
     )
 
 
@@ -275,6 +278,18 @@ def stored_event(record: RequestRecord, at: float) -> RequestEvent:
         cost_usd=record.cost_usd,
         task_class=record.task_class,
         attempts=_recovered(record.attempts, record.status == "ok"),
+        hedged=was_hedged(record.attempts),
+    )
+
+
+def was_hedged(attempts: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a stored request was hedged, read from its stored attempts: a call lost the race (its outcome is
+    "hedged", ``hedged_call._book_losers``) or the answer won one (the ok attempt's note is "hedged",
+    ``execution.py``)."""
+    return any(
+        isinstance(a, Mapping)
+        and (a.get("outcome") == "hedged" or (a.get("outcome") == "ok" and a.get("detail") == "hedged"))
+        for a in attempts
     )
 
 

@@ -185,6 +185,10 @@ class EngineResponse:
     message_extra: Mapping[str, Any] | None = None
     simulated: bool = False  # answered by AutoDevAI's simulator: the text is generated, not a model's
     cost_source: str = "provider"  # "provider" (reported), "catalog" (tokens x catalog price) or "unknown"
+    # Hedging (engine/hedging.py): a second model was started beside the first because its first token was late;
+    # ``hedge_cost_usd`` is what the losing call cost (part of ``cost_usd``; $0 when it was cancelled unbilled).
+    hedged: bool = False
+    hedge_cost_usd: float = 0.0
 
     @property
     def fell_back(self) -> bool:

@@ -1,11 +1,11 @@
 """How an answer's details read (pure formatting, rich text): who answered — with a "Simulated" tag when
 AutoDevAI's simulator did —, its tokens, cost (or "unknown"), timings, how the thread was fitted into the window,
-the fallback trail, a refusal, and why routing chose the model; a failed request's error class, attempts and hint;
-and a pydantic validation error as plain sentences.
+the fallback trail, whether it was hedged (and what the hedge's loser cost), a refusal, and why routing chose the
+model; a failed request's error class, attempts and hint; and a pydantic validation error as plain sentences.
 
 The details come from a stored answer (``ThreadMessage``: its columns and ``extra`` — reasons, attempts, latency,
-time to first token, finish reason, tool calls, refusal, fit), so an answer from last week explains itself as well
-as one that just arrived.
+time to first token, finish reason, tool calls, refusal, fit, hedged), so an answer from last week explains itself
+as well as one that just arrived.
 """
 
 from __future__ import annotations
@@ -20,13 +20,22 @@ from autodevai.engine.conversations import ThreadMessage
 from autodevai.engine.errors import Attempt, EngineError
 from autodevai.gui.labels import cost_html, simulated_html
 from autodevai.gui.theme import state_color
-from autodevai.text import fmt_ms, fmt_tokens
+from autodevai.text import fmt_ms, fmt_tokens, fmt_usd
 from autodevai.text import validation_text as _validation_text
 
-__all__ = ["MUTED", "attempts_of", "attempts_trail", "error_html", "message_details_html", "validation_text"]
+__all__ = [
+    "MUTED",
+    "attempts_of",
+    "attempts_trail",
+    "error_html",
+    "hedge_text",
+    "message_details_html",
+    "validation_text",
+]
 
 MUTED = "#8b9099"  # the themes' placeholder gray: readable on light and dark backgrounds
 GAP = "margin-top:6px"  # between the sections of an answer's details
+HEDGE_LOSER = "hedged"  # the outcome of a hedge's losing call, cancelled by the engine (engine/hedged_call.py)
 
 
 def _e(text: object) -> str:
@@ -81,12 +90,15 @@ def message_details_html(m: ThreadMessage) -> str:
         rows.append(("Tool calls", f"{len(calls)} ({_e(names)})"))
     cells = "".join(f'<tr><td class="key">{k}</td><td>{v}</td></tr>' for k, v in rows)
     out = [f'<table cellspacing="0" cellpadding="1">{cells}</table>']
-    attempts = attempts_of(extra)
+    every = attempts_of(extra)
+    attempts = [a for a in every if a.outcome != HEDGE_LOSER]  # a hedge's cancelled call is no fallback
     warn = state_color("warning")
     if len(attempts) > 1 or any(a.outcome != "ok" for a in attempts):
         out.append(f'<p style="{GAP}"><b style="color:{warn}">Fell back</b><br>{_e(attempts_trail(attempts))}</p>')
     else:
         out.append(f'<p style="{GAP}"><b>Fallbacks</b><br><span class="muted">none needed</span></p>')
+    if extra.get("hedged"):
+        out.append(f'<p style="{GAP}"><b>Hedged</b><br>{hedge_text(m.model, every, extra.get("hedge_cost_usd"))}</p>')
     if extra.get("refusal"):
         out.append(f'<p style="{GAP}"><b style="color:{warn}">Refused</b><br>{_e(extra["refusal"])}</p>')
     if extra.get("finish_reason") == "length":
@@ -96,6 +108,25 @@ def message_details_html(m: ThreadMessage) -> str:
     out.append("<br>".join(f"• {_e(r)}" for r in reasons) or '<span class="muted">no explanation stored</span>')
     out.append("</p>")
     return "".join(out)
+
+
+def hedge_text(winner: str | None, attempts: Sequence[Attempt], loser_cost: object) -> str:
+    """Rich text saying how a hedged answer was made: a second model was started because the first token was
+    late, which answered first, which call was cancelled, and what the cancelled call cost (part of the cost)."""
+    losers = list(dict.fromkeys(a.model for a in attempts if a.outcome == HEDGE_LOSER))
+    said = "A second model was started because the first token was late; the first to answer won."
+    if losers and winner:
+        said = (
+            f"The first token was late, so a second model was started beside the first: <b>{_e(winner)}</b> "
+            f"answered first and {_e(', '.join(losers))} was cancelled."
+        )
+    cost = float(loser_cost) if isinstance(loser_cost, int | float) else 0.0
+    paid = (
+        f"The loser cost {fmt_usd(cost)} (included in the cost above)."
+        if cost > 0
+        else "The loser cost nothing (it was cancelled before it was billed)."
+    )
+    return f'{said}<br><span class="muted">{paid}</span>'
 
 
 def error_html(exc: BaseException) -> str:

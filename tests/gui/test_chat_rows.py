@@ -55,3 +55,25 @@ def test_your_message_and_an_imported_answer(qapp: object) -> None:
     row = Row("a1", "message", "assistant", imported)
     assert "imported   Copy" in _text(row) and "SIMULATED" not in _text(row)
     assert "Imported: no request details" in _text(row, ("details",))
+
+
+def test_a_hedged_answer_says_so_and_what_the_loser_cost(qapp: object) -> None:
+    raced = [
+        {"provider": "sim", "model": "openai/gpt-4o-mini", "outcome": "hedged", "detail": "cancelled: llama answered"},
+        {"provider": "sim", "model": "meta-llama/llama-3.1-8b-instruct", "outcome": "ok", "detail": "hedged"},
+    ]
+    extra = {"reasons": ["pinned"], "attempts": raced, "hedged": True, "hedge_cost_usd": 0.000042}
+    hedged = _answer(model="meta-llama/llama-3.1-8b-instruct", extra=extra)
+    assert "812 ms · cost unknown · 150 tokens · hedged" in _text(Row("a1", "message", "assistant", hedged))
+    details = _text(Row("a1", "message", "assistant", hedged), ("details",))
+    assert (
+        "Hedged\nThe first token was late, so a second model was started beside the first: "
+        "meta-llama/llama-3.1-8b-instruct answered first and openai/gpt-4o-mini was cancelled." in details
+    ), details
+    assert "The loser cost $0.000042 (included in the cost above)." in details
+    assert "Fallbacks\nnone needed" in details, "a hedge's cancelled call is not a fallback"
+
+    free = _answer(extra={**extra, "hedge_cost_usd": 0.0})
+    assert "The loser cost nothing" in _text(Row("a1", "message", "assistant", free), ("details",))
+    plain = _text(Row("a1", "message", "assistant", _answer()), ("details",))
+    assert "Hedged" not in plain and "hedged" not in plain

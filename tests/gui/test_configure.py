@@ -269,3 +269,34 @@ def test_without_a_keyring_the_panel_says_so_and_cannot_save_keys(harness: Harne
             keyring.set_keyring(harness.keyring)
 
     harness.run(body())
+
+
+def test_hedging_and_the_probe_mode_are_offered_and_saved(harness: Harness) -> None:
+    async def body() -> None:
+        panel = await _panel(harness, health={"probe": "chat"})
+        ctx = panel.ctx
+        assert not panel.hedge_check.isChecked(), "hedging is off by default"
+        assert panel.probe_combo.currentData() == "chat", "the form shows the saved probe mode"
+        assert panel.probe_combo.currentText() == "One-token request to the model"
+        panel.show_tab("Budgets & resilience")
+        assert panel.hedge_check.isVisible() and panel.probe_combo.isVisible()
+
+        panel.hedge_check.setChecked(True)
+        panel.probe_combo.setCurrentIndex(panel.probe_combo.findData("off"))
+        assert "Unsaved changes (2)" in panel.status_label.text()
+        async with harness.wait_signal(ctx.events.settings_changed, what="the resilience settings saved"):
+            panel.apply_button.click()
+        assert ctx.engine.settings.resilience.hedge is True
+        assert ctx.engine.settings.health.probe == "off"
+        text = config_text(harness.tmp / "config.toml") or ""
+        assert "hedge = true" in text and 'probe = "off"' in text
+
+        # A change made elsewhere (the CLI's `config set`) shows in the form.
+        async with harness.wait_signal(ctx.events.settings_changed, what="the form reloaded"):
+            await ctx.engine.configure_enhanced_orchestration(
+                {"resilience": {"hedge": False}, "health": {"probe": "models"}}
+            )
+            ctx.events.settings_changed.emit(ctx.engine.settings)
+        assert not panel.hedge_check.isChecked() and panel.probe_combo.currentData() == "models"
+
+    harness.run(body())

@@ -16,6 +16,7 @@ from autodevai.engine.errors import Cancelled
 from autodevai.engine.types import ChatRequest
 from autodevai.gui.main_window import MainWindow
 from autodevai.gui.panels.metrics import TICK_MS, MetricsPanel
+from autodevai.gui.panels.metrics_table import COLUMNS
 from autodevai.sim.config import SimConfig
 
 from .conftest import Harness
@@ -186,9 +187,43 @@ def test_a_request_stopped_in_execute_shows_as_cancelled_not_as_a_failure(harnes
 
         await harness.wait_until(lambda: sum(int(r["Calls"]) for r in rows()) == 2, what="the model's rows")
         assert sum(int(r["Cancelled"]) for r in rows() if r["Cancelled"] != "–") == 1
+        assert not metrics.table.isColumnHidden(COLUMNS.index("Cancelled")), "a Stop shows its column"
         assert all(r["Top error"] == "–" for r in rows()), "a Stop is not an error"
         assert all(r["Success"] in ("100.0 %", "–") for r in rows()), "nor a lower success rate"
         await harness.wait_until(lambda: _finite(metrics, "error_rate").size > 0, what="the error-rate points")
         assert _finite(metrics, "error_rate").max() == 0.0, "the error-rate chart leaves the Stop out"
+
+    harness.run(body())
+
+
+def test_hedged_requests_are_counted_in_the_tiles_and_the_model_table(harness: Harness) -> None:
+    """A request whose first model was late and raced by a second one (hedging) is counted as hedged: in the
+    Requests tile and in the row of the model that answered."""
+    mini, cheap = "openai/gpt-4o-mini", "meta-llama/llama-3.1-8b-instruct"
+
+    async def body() -> None:
+        ctx = await harness.start()
+        await _send(ctx, 5, mini)  # measured first-token times: hedging waits for the model's p95
+        w = _panel(harness, ctx, "15m")
+        hedged_col = [w.table.horizontalHeaderItem(c).text() for c in range(w.table.columnCount())].index("Hedged")
+        async with harness.wait_signal(w.table_filled, check=lambda s: s.overall.count == 5, what="the table"):
+            w.refresh_now()
+        assert w.table.isColumnHidden(hedged_col), "no hedges yet: no Hedged column"
+        assert "hedged" not in w.tiles["requests"].detail.text()
+        assert harness.sim is not None
+        harness.sim.add_fault({"kind": "slow_first_byte", "model": mini, "delay_s": 1.5, "times": 1})
+        request = ChatRequest.from_prompt("What is 6*7?", model=mini, fallbacks=[cheap], max_tokens=16, hedge=True)
+        answer = await ctx.engine.execute_enhanced_ai_request(request)
+        assert answer.hedged and answer.model == cheap
+
+        async with harness.wait_signal(w.table_filled, check=lambda s: s.overall.count == 6, what="the hedge"):
+            w.refresh_now()
+        assert not w.table.isColumnHidden(hedged_col)
+        assert w.table.isColumnHidden(COLUMNS.index("Cancelled")), "nothing was stopped: no Cancelled column"
+        assert w.tiles["requests"].detail.text().endswith(" · 1 hedged")
+        table = w.table
+        heads = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+        rows = {table.item(r, 0).text(): table.item(r, heads.index("Hedged")).text() for r in range(table.rowCount())}
+        assert rows == {mini: "–", cheap: "1"}
 
     harness.run(body())

@@ -1,16 +1,20 @@
 """The Status panel against a real engine and the simulator: an opened breaker shows red with a countdown,
-budget caps show as gauges with their numbers, and the provider row shows its state and key source."""
+budget caps show as gauges with their numbers, the provider row shows its state and key source, and its last
+background probe (failed, then ok) with the probe mode."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from autodevai.engine.errors import EngineError
 from autodevai.engine.types import ChatRequest
-from autodevai.gui.panels.status import StatusPanel
+from autodevai.gui.panels.status import PROVIDER_COLUMNS, StatusPanel
+from autodevai.gui.panels.status_cells import probe_cell
 from autodevai.gui.theme import state_color
 
 from .conftest import SIM_KEY, Harness
@@ -128,3 +132,67 @@ def test_status_refreshes_right_after_a_request_and_stops_when_hidden(harness: H
         await harness.wait_until(lambda: _row(w.breakers_table, 1, GOOD) >= 0, limit_s=0.9, what="the breaker row")
 
     harness.run(body())
+
+
+# ---- background probes ---------------------------------------------------------------------------------------------
+
+PROBED = {"retries_per_model": 0, "breaker": {"min_calls": 3, "window": 4, "open_s": 0.4, "open_jitter": 0.0}}
+
+
+def _probe_cell(w: StatusPanel) -> tuple[str, str]:
+    t = w.providers_table
+    col = PROVIDER_COLUMNS.index("Last probe")
+    item = t.item(0, col)
+    return (item.text(), item.toolTip()) if item is not None else ("", "")
+
+
+def test_the_last_background_probe_shows_per_provider_and_updates_live(harness: Harness) -> None:
+    async def body() -> None:
+        ctx = await harness.start(resilience=PROBED, health={"probe": "chat"})
+        assert harness.sim is not None
+        w = _panel(harness, ctx)
+        async with harness.wait_signal(w.refreshed, what="the first status"):
+            pass
+        assert _probe_cell(w)[0] == "never probed"
+        assert "one-token request" in w.probe_note.text(), "the probe mode is said under the table"
+
+        harness.sim.add_fault({"kind": "http_error", "status": 500, "model": FAILING})
+        for i in range(6):
+            with contextlib.suppress(EngineError):
+                await ctx.engine.execute_enhanced_ai_request(
+                    ChatRequest.from_prompt(f"What is {i}+5?", model=FAILING, fallbacks=[])
+                )
+        await asyncio.sleep(0.5)  # the breaker's open time is up: the next maintenance pass probes it
+        await ctx.engine.run_maintenance()
+        failed = lambda st: st.providers[0].last_probe_ok is False  # noqa: E731
+        async with harness.wait_signal(w.refreshed, check=failed, what="the failed probe"):
+            w.refresh_now()
+        text, tip = _probe_cell(w)
+        assert text == "failed · just now", text
+        assert "failed: ProviderUnavailable" in tip, tip  # what went wrong, in the tooltip
+        col = PROVIDER_COLUMNS.index("Last probe")
+        assert w.providers_table.item(0, col).foreground().color().name() == state_color("error")
+
+        harness.sim.clear_faults()  # the model recovers; the next probe (after the open time again) answers
+        await asyncio.sleep(0.5)
+        await ctx.engine.run_maintenance()
+        ok = lambda st: st.providers[0].last_probe_ok is True  # noqa: E731
+        async with harness.wait_signal(w.refreshed, check=ok, what="the successful probe"):
+            w.refresh_now()
+        text, tip = _probe_cell(w)
+        assert text == "ok · just now" and "answered" in tip, (text, tip)
+
+    harness.run(body())
+
+
+def test_a_probe_cell_reads_how_long_ago_and_the_mode_off(qapp: object) -> None:
+    now = 1_700_000_000.0
+    failed = SimpleNamespace(last_probe_wall=now - 125, last_probe_ok=False, last_probe_detail="ProviderTimeout: 10 s")
+    text, color, tip = probe_cell(failed, "models", now)
+    assert (text, color) == ("failed · 2 min ago", state_color("error"))
+    assert tip.endswith("failed: ProviderTimeout: 10 s")
+    fresh = SimpleNamespace(last_probe_wall=now - 12, last_probe_ok=True, last_probe_detail="GET /models: 312 models")
+    assert probe_cell(fresh, "models", now)[0] == "ok · 12 s ago"
+    never = SimpleNamespace(last_probe_wall=None, last_probe_ok=None, last_probe_detail=None)
+    assert probe_cell(never, "models", now)[0] == "never probed"
+    assert probe_cell(never, "off", now)[0] == "probes off"

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from autodevai.compose import App
+from autodevai.engine.chat import ChatTurn
 from autodevai.engine.types import ChatRequest
 from autodevai.sim.server import SimServer
 from tests.integration.conftest import CHEAP, MINI, MakeEngine
@@ -59,6 +60,7 @@ async def test_a_late_first_model_is_hedged_and_the_backup_wins(
     elapsed = time.monotonic() - t0
     assert response is not None and not isinstance(response, str)
     assert response.model == CHEAP and "42" in response.content
+    assert response.hedged and response.hedge_cost_usd == 0.0  # the loser was cancelled before it was billed
     assert elapsed < SLOW_S / 2  # the backup answered; nobody waited for the slow model
     outcomes = [(a.model, a.outcome, a.detail.split(":")[0]) for a in response.attempts]
     assert outcomes == [(MINI, "hedged", "cancelled"), (CHEAP, "ok", "hedged")]
@@ -88,7 +90,7 @@ async def test_with_hedging_off_the_request_waits_for_the_slow_model(make_engine
     t0 = time.monotonic()
     response = await app.engine.execute_enhanced_ai_request(_ask())  # the setting's default: off
     assert time.monotonic() - t0 >= SLOW_S
-    assert response.model == MINI
+    assert response.model == MINI and not response.hedged
     assert [(a.model, a.outcome, a.detail) for a in response.attempts] == [(MINI, "ok", "")]
     assert sim.stats.by_outcome.get("slow_first_byte", 0) == 1  # answered late, as the fault says
     assert sim.stats.by_outcome.get("client_gone", 0) == 0
@@ -106,3 +108,31 @@ async def test_the_setting_turns_hedging_on_and_no_data_means_no_hedge(make_engi
     assert response.model == CHEAP and response.attempts[0].outcome == "hedged"
     off = await app.engine.execute_enhanced_ai_request(_ask(hedge=False))  # the request's own choice wins
     assert off.model == MINI
+
+
+async def test_a_hedged_turn_is_stored_with_its_answer_and_counted_by_a_later_process(
+    make_engine: MakeEngine, sim: SimServer
+) -> None:
+    app = await make_engine()
+    await _warm(app, stream=True)
+    sim.add_fault({"kind": "slow_first_byte", "model": MINI, "delay_s": SLOW_S, "times": 1})
+    conv = await app.engine.conversations.create()
+    items = [
+        item
+        async for item in app.engine.conversations.send(
+            conv.id, "What is 6*7?", model=MINI, fallbacks=[CHEAP], max_tokens=16, hedge=True
+        )
+    ]
+    turn = items[-1]
+    assert isinstance(turn, ChatTurn) and turn.response.hedged and turn.response.model == CHEAP
+
+    # The stored answer says it was hedged and what the loser cost (the conversation view's details read it).
+    answer = (await app.engine.conversations.open(conv.id)).messages[-1]
+    assert answer.model == CHEAP
+    assert answer.extra["hedged"] is True and answer.extra["hedge_cost_usd"] == turn.response.hedge_cost_usd
+
+    # A process started later (the CLI's `metrics`) warms its windows from the store: the hedge is still counted.
+    later = await make_engine()
+    metrics = await later.engine.get_performance_metrics("15m")
+    assert metrics.overall.count == 6 and metrics.overall.hedged == 1
+    assert metrics.per_model[f"sim:{CHEAP}"].hedged == 1 and metrics.per_model[f"sim:{MINI}"].hedged == 0

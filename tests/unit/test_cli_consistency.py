@@ -1,5 +1,5 @@
 """The CLI's pure parts: one exit code per error class, global options in any position, one-off provider names,
-and what the footer and the routing explanation print."""
+the hedge flags, and what the footer (a hedge included) and the routing explanation print."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import re
 import pytest
 
 from autodevai.cli import views
+from autodevai.cli.chat import build_request
 from autodevai.cli.exits import exit_code
 from autodevai.cli.main import build_parser
 from autodevai.cli.render import dump_json, fmt_score
@@ -17,6 +18,7 @@ from autodevai.cli.upstream import MAX_NAME, provider_name
 from autodevai.engine import errors as E
 from autodevai.engine.compression import CompressionReport
 from autodevai.engine.types import EngineResponse, ModelRef, Preference, RouteDecision, Usage
+from autodevai.text import fmt_ago
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")  # ProviderSettings.name
 
@@ -217,3 +219,38 @@ def test_scores_and_json_have_no_negative_zero() -> None:
     dump_json({"scores": [["m", -0.0]], "nested": {"x": -0.0, "y": -1.5}}, out)
     assert "-0.0" not in out.getvalue()
     assert json.loads(out.getvalue()) == {"scores": [["m", 0.0]], "nested": {"x": 0.0, "y": -1.5}}
+
+
+# ---- hedging -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flag", "hedge"), [([], None), (["--hedge"], True), (["--no-hedge"], False)])
+@pytest.mark.parametrize("verb", ["run", "route"])
+def test_hedge_flags_set_the_request_or_leave_it_to_the_setting(verb: str, flag: list[str], hedge: bool | None) -> None:
+    args = build_parser().parse_args([verb, "hi", *flag])
+    request = build_request(args)
+    assert request.hedge is hedge
+    assert ("hedge" in request.model_fields_set) is (hedge is not None), "unset stays unset (a turn's options)"
+
+
+def test_chat_takes_the_hedge_flags_too() -> None:
+    assert build_parser().parse_args(["chat", "--no-hedge"]).hedge is False
+    assert build_parser().parse_args(["chat"]).hedge is None
+
+
+def test_footer_says_when_an_answer_was_hedged_and_what_the_loser_cost() -> None:
+    raced = (E.Attempt("sim", "openai/gpt-4o-mini", "hedged", "cancelled"), E.Attempt("sim", "openai/gpt-4o", "ok"))
+    footer = _footer(_response(attempts=raced, hedged=True, hedge_cost_usd=0.000042))
+    assert (
+        "hedged: a second model was started because the first token was late; openai/gpt-4o answered first, "
+        "openai/gpt-4o-mini was cancelled (the loser cost $0.000042)" in footer
+    ), footer
+    assert "fallbacks:" not in footer, "a hedge's cancelled call is not a fallback"
+    assert "the loser cost nothing" in _footer(_response(attempts=raced, hedged=True))
+    assert "hedged" not in _footer(_response())
+
+
+def test_ago_reads_for_people() -> None:
+    assert [fmt_ago(s) for s in (0, 4.9, 12, 125, 3 * 3600 + 5, 86_400, 3 * 86_400)] == [
+        "just now", "just now", "12 s ago", "2 min ago", "3 h ago", "1 day ago", "3 days ago",
+    ]  # fmt: skip

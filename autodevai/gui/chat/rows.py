@@ -136,7 +136,8 @@ def _meta(m: ThreadMessage) -> str:
     cost = cost_text(m.cost_usd, m.cost_source)
     cost = "cost unknown" if cost == "unknown" else cost
     tokens = m.prompt_tokens + m.completion_tokens
-    return " · ".join(x for x in (fmt_ms(m.latency_ms), cost, f"{fmt_tokens(tokens)} tokens") if x)
+    hedged = "hedged" if m.extra.get("hedged") else ""  # a second model raced a late first token (see Details)
+    return " · ".join(x for x in (fmt_ms(m.latency_ms), cost, f"{fmt_tokens(tokens)} tokens", hedged) if x)
 
 
 def _foot(row: Row, expanded: Collection[str]) -> str:

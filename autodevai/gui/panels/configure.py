@@ -37,10 +37,15 @@ from autodevai.gui.panels.configure_routing import RoutingCard
 from autodevai.gui.theme import THEME_MODES, state_color
 from autodevai.gui.widgets import Card, muted
 
-__all__ = ["TABS", "ConfigurePanel", "ProvidersSection", "key_text"]
+__all__ = ["PROBE_MODES", "TABS", "ConfigurePanel", "ProvidersSection", "key_text"]
 
 TRAY_KEY = "tray/keep_running"
 NOTIFY_PATH = "alerts.desktop_notifications"
+PROBE_MODES = {  # health.probe: the engine's values, as the combo box says them
+    "models": "List the provider's models (free)",
+    "chat": "One-token request to the model",
+    "off": "Off",
+}
 TABS = ("Providers && keys", "Routing", "Budgets && resilience", "Desktop")  # "&&" is a literal "&" in a tab
 
 
@@ -160,6 +165,28 @@ class ConfigurePanel(FormPage):
         ]  # fmt: skip
         for label, path, spin, tip, scale in rows:
             self._row(form, label, path, self._spin_field(spin, scale), tip)
+        self.hedge_check = QCheckBox("Hedge slow requests")
+        self._row(
+            form,
+            "Hedging",
+            "resilience.hedge",
+            self._check_field(self.hedge_check),
+            "When a model's first token is later than usual (its p95), start the next model too; the first to "
+            "answer wins and the other is cancelled. Faster answers on a bad day, sometimes at a little extra "
+            "cost. A request can still turn it on or off for itself (autodevai run --hedge/--no-hedge).",
+        )
+        self.probe_combo = QComboBox()
+        for mode, text in PROBE_MODES.items():
+            self.probe_combo.addItem(text, mode)
+        probe = self.probe_combo
+        self._row(
+            form,
+            "Background probes",
+            "health.probe",
+            Field(probe, probe.currentData, lambda v: probe.setCurrentIndex(max(0, probe.findData(v)))),
+            "How a model whose breaker opened is checked once its open time is up, so it recovers without "
+            "waiting for your next request. The last probe shows in Status.",
+        )
         return card
 
     def _desktop_card(self) -> Card:

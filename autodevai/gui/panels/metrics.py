@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -109,6 +109,7 @@ _CHART_KEYS = {
 class MetricsPanel(Panel):
     title = "Metrics"
     subtitle = "Latency, throughput, cost and errors, live from the engine's sliding windows."
+    table_filled = Signal(object)  # the MetricsSummary the tiles and the per-model table now show
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -342,13 +343,15 @@ class MetricsPanel(Panel):
         rows = self.table.fill(summary.per_model)
         n = len(rows)
         self.table_note.setText(f"{n} model{'s' if n != 1 else ''} {self._spec().phrase}. Click a header to sort.")
+        self.table_filled.emit(summary)
 
     def _fill_tiles(self, o: Any) -> None:
         if not o.count:
             for tile in self.tiles.values():
                 tile.set("–", "no requests yet")
             return
-        self.tiles["requests"].set(f"{o.count:,}", f"{o.requests_per_s:.2f}/s on average")
+        hedged = f" · {o.hedged:,} hedged" if o.hedged else ""
+        self.tiles["requests"].set(f"{o.count:,}", f"{o.requests_per_s:.2f}/s on average{hedged}")
         cancelled, errors, rate = outcomes(o)
         failed = sum(errors.values())
         detail = f"{failed:,} failed" + (f" · {cancelled:,} cancelled" if cancelled else "")

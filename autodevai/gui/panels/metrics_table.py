@@ -1,8 +1,8 @@
-"""The Metrics panel's per-model table (calls, success, latency percentiles, tokens, cost, top error and
-cancelled requests, sortable by the numbers) and how a ``Stats`` splits into outcomes: a request the user
-stopped (``Cancelled``) is neither a success nor a failure — it is counted on its own (the engine's
-``Stats.cancelled``; from ``errors["Cancelled"]`` with an engine that has no such field yet) and left out of the
-success rate, the error rate and "Top error".
+"""The Metrics panel's per-model table (calls, success, latency percentiles, tokens, cost, top error, and —
+when there are any — cancelled and hedged requests, sortable by the numbers) and how a ``Stats`` splits into
+outcomes: a request the user stopped (``Cancelled``) is neither a success nor a failure — it is counted on its own (the
+engine's ``Stats.cancelled``; from ``errors["Cancelled"]`` with an engine that has no such field yet) and left out
+of the success rate, the error rate and "Top error".
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from autodevai.text import fmt_ms, fmt_tokens, fmt_usd
 
 __all__ = ["CANCELLED", "COLUMNS", "ModelStatsTable", "error_pct", "outcomes"]
 
-COLUMNS = ["Model", "Calls", "Success", "p50", "p95", "p99", "TTFT", "Tokens", "Cost", "Top error", "Cancelled"]
+COLUMNS = [
+    "Model", "Calls", "Success", "p50", "p95", "p99", "TTFT", "Tokens", "Cost", "Top error", "Cancelled", "Hedged",
+]  # fmt: skip
 MODEL_MAX_WIDTH = 260  # the model column fits its longest name up to this; "Top error" takes the rest and elides
 CANCELLED = "Cancelled"  # the outcome class of a request the user stopped
 _TIPS = {
@@ -33,6 +35,7 @@ _TIPS = {
     "Cost": "Cost in USD over the window",
     "Top error": "The most frequent error class and how often it happened",
     "Cancelled": "Requests you stopped (Stop or Esc): not counted as failures",
+    "Hedged": "Requests this model answered after a second model was started because a first token was late",
 }
 
 
@@ -101,7 +104,7 @@ class ModelStatsTable(QTableWidget):
         header.setStretchLastSection(False)
         self.setSortingEnabled(True)
         self.sortByColumn(1, Qt.SortOrder.DescendingOrder)
-        # Eleven columns: narrower header padding than the app's leaves "Top error" room to be read.
+        # Up to twelve columns: narrower header padding than the app's leaves "Top error" room to be read.
         header.setStyleSheet("QHeaderView::section { padding: 4px 2px; }")
 
     def fill(self, per_model: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -137,14 +140,21 @@ class ModelStatsTable(QTableWidget):
                 _Item(fmt_usd(s.cost_usd), s.cost_usd, right=True),
                 _Item(f"{top[0]} ×{top[1]}" if top else "–", top[1] if top else 0),
                 _Item(f"{cancelled:,}" if cancelled else "–", cancelled, right=True),
+                _Item(f"{s.hedged:,}" if s.hedged else "–", s.hedged, right=True),
             ]
             if top:
-                cells[-2].setToolTip(", ".join(f"{k} ×{n}" for k, n in errors.items()))
+                cells[-3].setToolTip(", ".join(f"{k} ×{n}" for k, n in errors.items()))
             if cancelled:
-                cells[-1].setToolTip(f"{cancelled:,} stopped by you; not counted as failures")
+                cells[-2].setToolTip(f"{cancelled:,} stopped by you; not counted as failures")
+            if s.hedged:
+                cells[-1].setToolTip(f"{s.hedged:,} hedged: a second model raced a late first token")
             for c, item in enumerate(cells):
                 self.setItem(r, c, item)
         self.setSortingEnabled(True)
+        # The rare counts get a column only when some model has one in the window: twelve columns squeeze
+        # "Top error" out of a normal-sized window.
+        self.setColumnHidden(COLUMNS.index("Cancelled"), not any(outcomes(s)[0] for _key, s in rows))
+        self.setColumnHidden(COLUMNS.index("Hedged"), not any(s.hedged for _key, s in rows))
         names = [cell.text() for r in range(self.rowCount()) if (cell := self.item(r, 0)) is not None]
         widest = max((self.fontMetrics().horizontalAdvance(n) for n in names), default=0)
         self.setColumnWidth(0, max(120, min(MODEL_MAX_WIDTH, widest + 16)))

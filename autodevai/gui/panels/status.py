@@ -1,6 +1,7 @@
-"""The Status panel: providers' health and rate-limit headroom, circuit breakers with a live countdown to
-half-open, budget gauges per cap, the engine's own numbers (in flight, catalog, uptime), and the recent alerts
-(``Engine.recent_alerts``, also the ones whose desktop notification was muted).
+"""The Status panel: providers' health, rate-limit headroom and last background probe (with the probe mode),
+circuit breakers with a live countdown to half-open, budget gauges per cap, the engine's own numbers (in flight,
+catalog, uptime), and the recent alerts (``Engine.recent_alerts``, also the ones whose desktop notification was
+muted).
 
 Data comes from ``engine.get_enhanced_system_status()`` (one call at a time, through ``ctx.spawn``), every
 second while the panel is visible and shortly after each recorded request (coalesced). Between answers the
@@ -13,7 +14,7 @@ import math
 import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QTableWidget,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.notifications import AlertsTable
 from autodevai.gui.panels.base import Panel
-from autodevai.gui.panels.status_cells import BudgetGauge, fmt_duration, set_cell, state_table
+from autodevai.gui.panels.status_cells import PROBE_NOTES, BudgetGauge, fmt_duration, probe_cell, set_cell, state_table
 from autodevai.gui.theme import state_color
 from autodevai.gui.widgets import Card, KeyValueGrid, muted
 from autodevai.text import fmt_tokens, fmt_usd
@@ -34,7 +35,9 @@ TICK_MS = 1000
 AFTER_REQUEST_MS = 150  # coalesce a burst of recorded requests into one refresh
 COUNTDOWN_MS = 250  # the countdown's own tick, so a second never shows twice (no engine call)
 
-PROVIDER_COLUMNS = ["Provider", "Kind", "Base URL", "State", "Calls", "Failures", "Last error", "Key", "Rate limit"]
+PROVIDER_COLUMNS = [
+    "Provider", "Kind", "Base URL", "State", "Calls", "Failures", "Last error", "Last probe", "Key", "Rate limit",
+]  # fmt: skip
 BREAKER_COLUMNS = ["Provider", "Model", "State", "Calls", "Failure rate", "Slow rate", "Half-open in", "Opens"]
 _BREAKER_ORDER = {"open": 0, "half_open": 1, "closed": 2}
 _KEY_TEXT = {"keyring": "keyring", "env": "environment variable", "none": "missing", "not needed": "not needed"}
@@ -44,6 +47,7 @@ CAPS = ("daily", "monthly", "total")
 class StatusPanel(Panel):
     title = "Status"
     subtitle = "Providers, circuit breakers, budget and the engine, refreshed every second."
+    refreshed = Signal(object)  # the SystemStatus just shown
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -74,6 +78,8 @@ class StatusPanel(Panel):
         self.providers_table = state_table(PROVIDER_COLUMNS, 2)
         self._fit_height(self.providers_table, 1)
         providers.body.addWidget(self.providers_table)
+        self.probe_note = muted("")
+        providers.body.addWidget(self.probe_note)
         self.body.addWidget(providers)
 
         alerts = Card("Recent alerts")
@@ -173,6 +179,7 @@ class StatusPanel(Panel):
         )
         g.set("Uptime", fmt_duration(st.uptime_s))
         self._fill_alerts()
+        self.refreshed.emit(st)
         self._followup()
 
     def _on_alert(self, _event: object) -> None:
@@ -194,6 +201,8 @@ class StatusPanel(Panel):
             )
 
     def _fill_providers(self, providers: Any) -> None:
+        mode = str(self.ctx.engine.settings.health.probe)
+        self.probe_note.setText(PROBE_NOTES.get(mode, f"Background probes: {mode}."))
         t = self.providers_table
         if t.rowCount() != len(providers):
             t.setRowCount(len(providers))
@@ -207,17 +216,19 @@ class StatusPanel(Panel):
             set_cell(t, r, 4, f"{p.calls:,}", right=True)
             set_cell(t, r, 5, f"{p.failures:,}", right=True, color=state_color("error") if p.failures else None)
             set_cell(t, r, 6, p.last_error or "–")
+            text, color, tip = probe_cell(p, mode, time.time())
+            set_cell(t, r, 7, text, color=color, tip=tip)
             missing = p.key_source == "none"
             set_cell(
                 t,
                 r,
-                7,
+                8,
                 key,
                 color=state_color("warning") if missing else None,
                 tip="No API key: add one in Settings" if missing else f"The key is read from the {key}",
             )
             rate = _headroom(p.rate)
-            set_cell(t, r, 8, rate, tip="Requests and tokens per minute left of the configured limit")
+            set_cell(t, r, 9, rate, tip="Requests and tokens per minute left of the configured limit")
 
     @staticmethod
     def _fit_height(t: QTableWidget, rows: int) -> None:

@@ -1,7 +1,11 @@
 """Building blocks of the Status panel: tables whose cells carry a colored state dot and are updated in place,
-the budget gauge (a bar of spent / limit with the numbers in words), and durations in words."""
+the budget gauge (a bar of spent / limit with the numbers in words), durations in words, and how a provider's
+last background probe (``engine/health.py``) and the probe mode read."""
 
 from __future__ import annotations
+
+import time
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -17,9 +21,19 @@ from PySide6.QtWidgets import (
 )
 
 from autodevai.gui.theme import state_color
-from autodevai.text import fmt_usd
+from autodevai.text import fmt_ago, fmt_usd
 
-__all__ = ["BudgetGauge", "dot_icon", "fmt_duration", "set_cell", "state_table"]
+__all__ = ["PROBE_NOTES", "BudgetGauge", "dot_icon", "fmt_duration", "probe_cell", "set_cell", "state_table"]
+
+# What each ``health.probe`` mode does, under the providers table.
+PROBE_NOTES = {
+    "models": "Background probes: when a breaker's open time is up, its provider's model list is fetched "
+    "(GET /models, free); a success lets the model be called again. Change in Configure → Budgets & resilience.",
+    "chat": "Background probes: when a breaker's open time is up, the model gets a one-token request (may cost a "
+    "fraction of a cent); a success lets it be called again. Change in Configure → Budgets & resilience.",
+    "off": "Background probes are off: an open breaker is only retried by your next request after its open time. "
+    "Change in Configure → Budgets & resilience.",
+}
 
 
 _DOTS: dict[str, QIcon] = {}
@@ -53,6 +67,23 @@ def fmt_duration(seconds: float | None) -> str:
     if s < 86_400:
         return f"{s // 3600} h {s % 3600 // 60:02d} min"
     return f"{s // 86_400} d {s % 86_400 // 3600} h"
+
+
+def probe_cell(p: Any, mode: str, now_wall: float) -> tuple[str, str | None, str]:
+    """The "Last probe" cell of provider status ``p`` at ``now_wall`` (epoch seconds): its text ("ok · 2 min
+    ago", "failed · 12 s ago", "never probed", "probes off"), its color (None: the default) and its tooltip (what
+    the probe did or what failed, and when)."""
+    wall = p.last_probe_wall
+    if wall is None:
+        if mode == "off":
+            return "probes off", None, "Background probes are off (Configure → Budgets & resilience)"
+        return "never probed", None, "Probed in the background once one of its breakers has been open long enough"
+    when = fmt_ago(now_wall - wall)
+    at = time.strftime("%H:%M:%S", time.localtime(wall))
+    detail = p.last_probe_detail or ""
+    if p.last_probe_ok:
+        return f"ok · {when}", state_color("ok"), f"Probe at {at} answered: {detail}".rstrip(": ")
+    return f"failed · {when}", state_color("error"), f"Probe at {at} failed: {detail}".rstrip(": ")
 
 
 def state_table(columns: list[str], stretch: int) -> QTableWidget:
