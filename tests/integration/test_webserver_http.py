@@ -12,7 +12,6 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,6 @@ from autodevai.webserver import Limits
 BODY = json.dumps({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "What is 6*7?"}]})
 CHAT = "POST /api/v1/chat/completions HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer k\r\n"
 IS_LINUX = sys.platform.startswith("linux")
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(SimConfig(latency_scale=0))
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def exchange(port: int, data: bytes, *, wait_s: float = 3.0) -> bytes:
