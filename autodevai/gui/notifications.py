@@ -17,11 +17,9 @@ from datetime import datetime
 from PySide6.QtCore import QEasingCurve, QEvent, QObject, QPropertyAnimation, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QEnterEvent, QMouseEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QGraphicsOpacityEffect,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QSystemTrayIcon,
     QTableWidget,
@@ -34,6 +32,7 @@ from PySide6.QtWidgets import (
 from autodevai.engine.alerts import AlertEvent
 from autodevai.gui.bridge import GuiContext
 from autodevai.gui.theme import state_color
+from autodevai.gui.widgets import style_data_table
 
 __all__ = ["AlertNotifier", "AlertsTable", "Toast", "ToastStack", "alert_time"]
 
@@ -262,15 +261,7 @@ class AlertsTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(self.COLUMNS), parent)
         self.setHorizontalHeaderLabels(list(self.COLUMNS))
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(24)
-        self.setWordWrap(False)
-        self.setAlternatingRowColors(True)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        head = self.horizontalHeader()
-        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        style_data_table(self, stretch=3)
         self.events: list[AlertEvent] = []
 
     def show_alerts(self, events: list[AlertEvent]) -> None:

@@ -8,14 +8,17 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -35,6 +38,7 @@ __all__ = [
     "muted",
     "see_through",
     "set_table_rows",
+    "style_data_table",
 ]
 
 
@@ -208,3 +212,18 @@ def set_table_rows(table: QTableWidget, rows: Sequence[Sequence[object]], align_
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             table.setItem(r, c, item)
     table.setSortingEnabled(sorting)
+
+
+def style_data_table(table: QTableView, stretch: int) -> None:
+    """The look of a read-only table of facts (Status, Metrics, alerts): no row numbers, compact one-line rows,
+    alternating colors, whole-row selection, no editing; columns fit their contents and ``stretch`` takes the rest.
+    """
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(24)
+    table.setWordWrap(False)
+    table.setAlternatingRowColors(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    head = table.horizontalHeader()
+    head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)

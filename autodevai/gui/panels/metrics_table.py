@@ -12,9 +12,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 
 from autodevai.gui.theme import state_color
+from autodevai.gui.widgets import style_data_table
 from autodevai.text import fmt_ms, fmt_tokens, fmt_usd
 
 __all__ = ["CANCELLED", "COLUMNS", "ModelStatsTable", "error_pct", "outcomes"]
@@ -88,19 +89,12 @@ class ModelStatsTable(QTableWidget):
             head = self.horizontalHeaderItem(c)
             if head is not None and name in _TIPS:
                 head.setToolTip(_TIPS[name])
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(24)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setAlternatingRowColors(True)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.horizontalHeader()
         # Model ids are what a user scans for: their column fits them (up to MODEL_MAX_WIDTH, see ``fill``); the
         # error text takes what is left and elides (its tooltip has all of it).
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        style_data_table(self, stretch=COLUMNS.index("Top error"))
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COLUMNS.index("Top error"), QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
         self.setSortingEnabled(True)
         self.sortByColumn(1, Qt.SortOrder.DescendingOrder)

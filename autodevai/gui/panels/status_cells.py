@@ -10,9 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QTableWidget,
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from autodevai.gui.theme import state_color
+from autodevai.gui.widgets import style_data_table
 from autodevai.text import fmt_ago, fmt_usd
 
 __all__ = ["PROBE_NOTES", "BudgetGauge", "dot_icon", "fmt_duration", "probe_cell", "set_cell", "state_table"]
@@ -89,15 +88,7 @@ def probe_cell(p: Any, mode: str, now_wall: float) -> tuple[str, str | None, str
 def state_table(columns: list[str], stretch: int) -> QTableWidget:
     t = QTableWidget(0, len(columns))
     t.setHorizontalHeaderLabels(columns)
-    t.verticalHeader().setVisible(False)
-    t.verticalHeader().setDefaultSectionSize(24)
-    t.setWordWrap(False)
-    t.setAlternatingRowColors(True)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    h = t.horizontalHeader()
-    h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    h.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    style_data_table(t, stretch)
     return t
 
 
